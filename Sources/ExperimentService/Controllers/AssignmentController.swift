@@ -1,0 +1,44 @@
+import Foundation
+import Hummingbird
+
+/// `POST /v1/experiments/{key}/assign`.
+public struct AssignmentController<Context: RequestContext>: Sendable {
+    let service: AssignmentService
+
+    public init(service: AssignmentService) {
+        self.service = service
+    }
+
+    public func addRoutes(to router: Router<Context>) {
+        router.post("/v1/experiments/{key}/assign", use: assign)
+    }
+
+    /// The request body.
+    public struct AssignRequest: Codable, Sendable {
+        public var unit: String
+        public var context: [String: Double]?
+    }
+
+    /// The response body.
+    public struct AssignResponse: ResponseEncodable, Decodable, Sendable {
+        public var experiment: String
+        public var variant: String
+        public var decisionID: String
+        public var propensity: Double
+
+        enum CodingKeys: String, CodingKey {
+            case experiment, variant, propensity
+            case decisionID = "decision_id"
+        }
+    }
+
+    @Sendable func assign(_ request: Request, context: Context) async throws -> AssignResponse {
+        let key = try context.parameters.require("key")
+        let body = try await JSONBody.decode(AssignRequest.self, from: request)
+        let a = try await service.assign(experiment: key, unit: body.unit, context: body.context)
+        return AssignResponse(
+            experiment: a.experiment, variant: a.variant,
+            decisionID: a.decisionID.uuidString.lowercased(), propensity: a.propensity
+        )
+    }
+}

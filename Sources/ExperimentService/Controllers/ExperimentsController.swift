@@ -1,0 +1,104 @@
+import Hummingbird
+
+/// `POST /v1/experiments`, `GET /v1/experiments`, `GET /v1/experiments/{key}`.
+public struct ExperimentsController<Context: RequestContext>: Sendable {
+    let catalog: ExperimentCatalog
+    let state: any StateStore
+
+    public init(catalog: ExperimentCatalog, state: any StateStore) {
+        self.catalog = catalog
+        self.state = state
+    }
+
+    public func addRoutes(to router: Router<Context>) {
+        router.post("/v1/experiments", use: create)
+        router.get("/v1/experiments", use: list)
+        router.get("/v1/experiments/{key}", use: show)
+    }
+
+    @Sendable func create(_ request: Request, context: Context) async throws -> EditedResponse<ExperimentView> {
+        let spec = try await JSONBody.decode(ExperimentSpec.self, from: request)
+        let experiment = try await catalog.create(spec)
+        let counters = [ArmCounters](repeating: ArmCounters(), count: experiment.arms.count)
+        return EditedResponse(
+            status: .created,
+            headers: [.location: "/v1/experiments/\(experiment.key)"],
+            response: ExperimentView(experiment, counters: counters)
+        )
+    }
+
+    @Sendable func list(_ request: Request, context: Context) async throws -> ExperimentList {
+        let experiments = try await catalog.all()
+        return ExperimentList(experiments: experiments.map { ExperimentView($0, counters: nil) })
+    }
+
+    @Sendable func show(_ request: Request, context: Context) async throws -> ExperimentView {
+        let key = try context.parameters.require("key")
+        let experiment = try await catalog.entry(key).experiment
+        let counters = try await state.counters(experiment: key, armCount: experiment.arms.count)
+        return ExperimentView(experiment, counters: counters)
+    }
+}
+
+/// The response body for one experiment: its definition and, where read, live per-arm counters.
+public struct ExperimentView: ResponseEncodable, Decodable, Sendable {
+    public struct ArmView: Codable, Sendable {
+        public var name: String
+        public var weight: Double
+        public var backend: String?
+        public var assignments: Int64?
+        public var rewards: Int64?
+        public var rewardSum: Double?
+        public var meanReward: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case name, weight, backend, assignments, rewards
+            case rewardSum = "reward_sum"
+            case meanReward = "mean_reward"
+        }
+    }
+
+    public var key: String
+    public var status: String
+    public var control: String
+    public var arms: [ArmView]
+    public var policy: Experiment.PolicyReference?
+    public var contextFeatures: [String]
+    public var stickyTTLSeconds: Int?
+    public var rewardWindowSeconds: Int?
+    public var salt: String
+    public var hashVersion: Int
+
+    enum CodingKeys: String, CodingKey {
+        case key, status, control, arms, policy, salt
+        case contextFeatures = "context_features"
+        case stickyTTLSeconds = "sticky_ttl_seconds"
+        case rewardWindowSeconds = "reward_window_seconds"
+        case hashVersion = "hash_version"
+    }
+
+    init(_ e: Experiment, counters: [ArmCounters]?) {
+        key = e.key
+        status = e.status.rawValue
+        control = e.control
+        policy = e.policy
+        contextFeatures = e.contextFeatures
+        stickyTTLSeconds = e.stickyTTLSeconds
+        rewardWindowSeconds = e.rewardWindowSeconds
+        salt = e.salt
+        hashVersion = e.hashVersion
+        arms = e.arms.enumerated().map { i, arm in
+            let c = counters?[i]
+            return ArmView(
+                name: arm.name, weight: arm.weight, backend: arm.backend,
+                assignments: c?.assignments, rewards: c?.rewards, rewardSum: c?.rewardSum,
+                meanReward: c.flatMap { $0.rewards > 0 ? $0.rewardSum / Double($0.rewards) : nil }
+            )
+        }
+    }
+}
+
+/// The response body of `GET /v1/experiments`.
+public struct ExperimentList: ResponseEncodable, Decodable, Sendable {
+    public var experiments: [ExperimentView]
+}

@@ -1,0 +1,54 @@
+import Hummingbird
+import NIOCore
+
+extension Problem {
+    /// The problem response for any error thrown while handling a request.
+    /// Unknown errors become a 500 that hides internals (they are logged instead).
+    static func from(_ error: any Error) -> Problem? {
+        switch error {
+        case let problem as Problem:
+            return problem
+        case let error as ServiceError:
+            return from(error)
+        case let error as StoreError where error.code == .unavailable:
+            return Problem(.serviceUnavailable, code: "store-unavailable", title: "A data store is unavailable",
+                           detail: "\(error.store.rawValue) is unreachable: \(error.message)", retryAfter: 1)
+        case let error as HTTPError:
+            return Problem(error.status, code: "http-\(error.status.code)", title: error.status.reasonPhrase,
+                           detail: error.body ?? defaultDetail(error.status))
+        case is NIOTooManyBytesError:
+            return Problem(.contentTooLarge, code: "body-too-large", title: "Request body too large",
+                           detail: "the request body is larger than the limit of \(JSONBody.maxBytes) bytes")
+        default:
+            return nil
+        }
+    }
+
+    static func from(_ error: ServiceError) -> Problem {
+        let detail = error.description
+        switch error {
+        case .malformedJSON:
+            return Problem(.badRequest, code: "malformed-json", title: "Malformed JSON", detail: detail)
+        case .invalidField:
+            return Problem(.unprocessableContent, code: "invalid-field", title: "Invalid field", detail: detail)
+        case .unknownExperiment:
+            return Problem(.notFound, code: "unknown-experiment", title: "Unknown experiment", detail: detail)
+        case .experimentExists:
+            return Problem(.conflict, code: "experiment-exists", title: "Experiment already exists", detail: detail)
+        case .unknownDecision:
+            return Problem(.notFound, code: "unknown-decision", title: "Unknown decision", detail: detail)
+        case .rewardConflict:
+            return Problem(.conflict, code: "reward-conflict", title: "Conflicting reward", detail: detail)
+        case .unknownPolicy:
+            return Problem(.unprocessableContent, code: "unknown-policy", title: "Unknown policy", detail: detail)
+        }
+    }
+
+    private static func defaultDetail(_ status: HTTPResponse.Status) -> String {
+        switch status {
+        case .notFound: "no route matches this method and path"
+        case .methodNotAllowed: "this path does not accept this method"
+        default: status.reasonPhrase
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import Foundation
+
+/// One assignment: which arm a unit got, with what probability, under which policy.
+public struct Decision: Sendable, Equatable {
+    public var id: UUID
+    public var experiment: String
+    public var armIndex: Int
+    public var unit: String
+    public var propensity: Double
+    public var context: [String: Double]?
+    /// `name@version` of the policy that decided.
+    public var policy: String
+}
+
+/// A reward posted for a decision.
+public struct Reward: Sendable, Equatable {
+    public var decisionID: UUID
+    public var metric: String
+    public var value: Double
+}
+
+/// What happened to a posted reward.
+public enum RewardOutcome: Sendable, Equatable {
+    /// Stored now, for the first time.
+    case recorded(experiment: String, armIndex: Int)
+    /// The same value was already stored for this decision and metric; nothing changed.
+    case duplicate(experiment: String, armIndex: Int)
+    /// A different value is already stored for this decision and metric.
+    case conflict(existing: Double)
+    /// No decision has this id.
+    case unknownDecision
+}
+
+/// Live per-arm counters, as kept in Redis.
+public struct ArmCounters: Sendable, Equatable {
+    public var assignments: Int64 = 0
+    public var rewards: Int64 = 0
+    public var rewardSum: Double = 0
+    public init(assignments: Int64 = 0, rewards: Int64 = 0, rewardSum: Double = 0) {
+        self.assignments = assignments
+        self.rewards = rewards
+        self.rewardSum = rewardSum
+    }
+}

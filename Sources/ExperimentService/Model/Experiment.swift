@@ -1,0 +1,55 @@
+import Policies
+
+/// An experiment as stored in PostgreSQL and cached by every replica.
+public struct Experiment: Sendable, Equatable {
+    /// The lifecycle state. New experiments start `running` (lifecycle routes come later).
+    public enum Status: String, Sendable, Codable {
+        case draft, running, paused, stopped
+    }
+
+    /// One arm (variant).
+    public struct Arm: Sendable, Equatable, Codable {
+        public var name: String
+        public var weight: Double
+        /// A model backend name, for prediction experiments.
+        public var backend: String?
+
+        public init(name: String, weight: Double = 1, backend: String? = nil) {
+            self.name = name
+            self.weight = weight
+            self.backend = backend
+        }
+    }
+
+    /// A policy plugin by name and optional version, with its JSON configuration.
+    public struct PolicyReference: Sendable, Equatable, Codable {
+        public var name: String
+        public var version: String?
+        public var config: JSONValue?
+    }
+
+    public var key: String
+    public var arms: [Arm]
+    public var control: String
+    public var policy: PolicyReference?
+    public var contextFeatures: [String]
+    public var stickyTTLSeconds: Int?
+    public var rewardWindowSeconds: Int?
+    /// The per-experiment salt of the hash split, fixed at creation.
+    public var salt: String
+    /// The version of ``StableHash`` used to split units, fixed at creation.
+    public var hashVersion: Int
+    public var status: Status
+
+    /// The index of the control arm.
+    public var controlIndex: Int { arms.firstIndex { $0.name == control } ?? 0 }
+
+    /// The weighted hash split of this experiment's arms.
+    public func makeSplit() throws -> WeightedHashSplit {
+        try WeightedHashSplit(
+            salt: salt,
+            arms: arms.map { .init(name: $0.name, weight: $0.weight) },
+            hashVersion: hashVersion
+        )
+    }
+}

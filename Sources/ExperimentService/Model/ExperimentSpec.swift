@@ -1,0 +1,91 @@
+/// The body of `POST /v1/experiments`: an experiment as a client describes it.
+public struct ExperimentSpec: Codable, Sendable {
+    public var key: String
+    public var arms: [Experiment.Arm]
+    public var control: String?
+    public var policy: Experiment.PolicyReference?
+    public var contextFeatures: [String]?
+    public var stickyTTLSeconds: Int?
+    public var rewardWindowSeconds: Int?
+    /// Optional fixed salt for the hash split (to reproduce an earlier experiment's buckets).
+    public var salt: String?
+
+    enum CodingKeys: String, CodingKey {
+        case key, arms, control, policy, salt
+        case contextFeatures = "context_features"
+        case stickyTTLSeconds = "sticky_ttl_seconds"
+        case rewardWindowSeconds = "reward_window_seconds"
+    }
+
+    public init(key: String, arms: [Experiment.Arm], control: String? = nil, salt: String? = nil) {
+        self.key = key
+        self.arms = arms
+        self.control = control
+        self.salt = salt
+    }
+
+    /// Checks every field and returns the experiment to store, or the first problem found.
+    public func validated(defaultSalt: String) throws(ServiceError) -> Experiment {
+        guard Self.isValidKey(key) else {
+            throw .invalidField(path: "key", reason: "must match [a-z0-9][a-z0-9_-]{0,62}; got '\(key)'")
+        }
+        guard (1...256).contains(arms.count) else {
+            throw .invalidField(path: "arms", reason: "must list between 1 and 256 arms; got \(arms.count)")
+        }
+        var seen = Set<String>()
+        for (i, arm) in arms.enumerated() {
+            guard Self.isValidName(arm.name) else {
+                throw .invalidField(path: "arms[\(i)].name", reason: "must match [A-Za-z0-9][A-Za-z0-9_.-]{0,62}; got '\(arm.name)'")
+            }
+            guard seen.insert(arm.name).inserted else {
+                throw .invalidField(path: "arms[\(i)].name", reason: "repeats the arm name '\(arm.name)'")
+            }
+            guard arm.weight.isFinite, arm.weight >= 0 else {
+                throw .invalidField(path: "arms[\(i)].weight", reason: "must be a finite number >= 0; got \(arm.weight)")
+            }
+        }
+        guard arms.contains(where: { $0.weight > 0 }) else {
+            throw .invalidField(path: "arms", reason: "needs at least one arm with a positive weight")
+        }
+        let control = self.control ?? arms[0].name
+        guard seen.contains(control) else {
+            throw .invalidField(path: "control", reason: "must name one of the arms; '\(control)' is not an arm")
+        }
+        for (i, feature) in (contextFeatures ?? []).enumerated() where !Self.isValidName(feature) {
+            throw .invalidField(path: "context_features[\(i)]", reason: "must match [A-Za-z0-9][A-Za-z0-9_.-]{0,62}; got '\(feature)'")
+        }
+        for (name, value) in [("sticky_ttl_seconds", stickyTTLSeconds), ("reward_window_seconds", rewardWindowSeconds)] {
+            if let value, value <= 0 { throw .invalidField(path: name, reason: "must be a positive number of seconds; got \(value)") }
+        }
+        if let salt, salt.isEmpty || salt.utf8.count > 64 {
+            throw .invalidField(path: "salt", reason: "must be 1 to 64 bytes long")
+        }
+        if let policy { throw .unknownPolicy(name: policy.name) }
+        return Experiment(
+            key: key, arms: arms, control: control, policy: nil,
+            contextFeatures: contextFeatures ?? [], stickyTTLSeconds: stickyTTLSeconds,
+            rewardWindowSeconds: rewardWindowSeconds, salt: salt ?? defaultSalt, hashVersion: 1, status: .running
+        )
+    }
+
+    /// Experiment keys: `[a-z0-9][a-z0-9_-]{0,62}`.
+    public static func isValidKey(_ key: String) -> Bool {
+        let bytes = Array(key.utf8)
+        guard (1...63).contains(bytes.count) else { return false }
+        func ok(_ b: UInt8, first: Bool) -> Bool {
+            (b >= 0x61 && b <= 0x7a) || (b >= 0x30 && b <= 0x39) || (!first && (b == 0x5f || b == 0x2d))
+        }
+        return bytes.enumerated().allSatisfy { ok($1, first: $0 == 0) }
+    }
+
+    /// Arm and feature names: `[A-Za-z0-9][A-Za-z0-9_.-]{0,62}`.
+    public static func isValidName(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        guard (1...63).contains(bytes.count) else { return false }
+        func ok(_ b: UInt8, first: Bool) -> Bool {
+            let alnum = (b >= 0x61 && b <= 0x7a) || (b >= 0x41 && b <= 0x5a) || (b >= 0x30 && b <= 0x39)
+            return alnum || (!first && (b == 0x5f || b == 0x2d || b == 0x2e))
+        }
+        return bytes.enumerated().allSatisfy { ok($1, first: $0 == 0) }
+    }
+}

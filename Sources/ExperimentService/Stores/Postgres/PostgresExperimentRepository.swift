@@ -1,0 +1,86 @@
+import Foundation
+
+/// Experiments stored in `switchboard.experiments` and `switchboard.arms`.
+public struct PostgresExperimentRepository: ExperimentRepository {
+    let database: PostgresDatabase
+
+    public init(database: PostgresDatabase) {
+        self.database = database
+    }
+
+    public func create(_ experiment: Experiment) async throws {
+        let encoder = JSONEncoder()
+        let arms = String(decoding: try encoder.encode(experiment.arms), as: UTF8.self)
+        let policy = try experiment.policy.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
+        let features = String(decoding: try encoder.encode(experiment.contextFeatures), as: UTF8.self)
+        let parameters: [String?] = [
+            experiment.key, experiment.control, policy, features,
+            experiment.stickyTTLSeconds.map(String.init), experiment.rewardWindowSeconds.map(String.init),
+            experiment.salt, String(experiment.hashVersion), experiment.status.rawValue, arms,
+        ]
+        do {
+            try await database.withConnection { conn in
+                try conn.transaction { conn throws(StoreError) in
+                    try conn.query(
+                        """
+                        INSERT INTO switchboard.experiments
+                          (key, control_arm, policy, context_features, sticky_ttl_seconds, reward_window_seconds,
+                           salt, hash_version, status)
+                        SELECT $1, $2, $3::jsonb, ARRAY(SELECT jsonb_array_elements_text($4::jsonb)),
+                               $5::integer, $6::integer, $7, $8::integer, $9
+                        """, Array(parameters[0..<9]))
+                    try conn.query(
+                        """
+                        INSERT INTO switchboard.arms (experiment, arm_index, name, weight, backend)
+                        SELECT $1, (t.ordinality - 1)::integer, t.arm->>'name', (t.arm->>'weight')::float8, t.arm->>'backend'
+                        FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS t(arm, ordinality)
+                        """, [experiment.key, arms])
+                }
+            }
+        } catch let error as StoreError where error.sqlState == "23505" {
+            throw ServiceError.experimentExists(key: experiment.key)
+        }
+    }
+
+    public func find(key: String) async throws -> Experiment? {
+        try await load(where: "e.key = $1", [key]).first
+    }
+
+    public func all() async throws -> [Experiment] {
+        try await load(where: "true", [])
+    }
+
+    private func load(where condition: String, _ parameters: [String?]) async throws -> [Experiment] {
+        let rows = try await database.withConnection { conn in
+            try conn.query(
+                """
+                SELECT e.key, e.control_arm, e.policy::text, to_jsonb(e.context_features)::text,
+                       e.sticky_ttl_seconds, e.reward_window_seconds, e.salt, e.hash_version, e.status,
+                       (SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object('name', a.name, 'weight', a.weight, 'backend', a.backend))
+                               ORDER BY a.arm_index)
+                        FROM switchboard.arms a WHERE a.experiment = e.key)::text
+                FROM switchboard.experiments e
+                WHERE \(condition)
+                ORDER BY e.key
+                """, parameters)
+        }
+        let decoder = JSONDecoder()
+        return try rows.rows.map { row in
+            func json<T: Decodable>(_ i: Int, _ type: T.Type) throws -> T? {
+                try row[i].map { try decoder.decode(T.self, from: Data($0.utf8)) }
+            }
+            return Experiment(
+                key: row[0] ?? "",
+                arms: try json(9, [Experiment.Arm].self) ?? [],
+                control: row[1] ?? "",
+                policy: try json(2, Experiment.PolicyReference.self),
+                contextFeatures: try json(3, [String].self) ?? [],
+                stickyTTLSeconds: row[4].flatMap { Int($0) },
+                rewardWindowSeconds: row[5].flatMap { Int($0) },
+                salt: row[6] ?? "",
+                hashVersion: row[7].flatMap { Int($0) } ?? 1,
+                status: row[8].flatMap(Experiment.Status.init(rawValue:)) ?? .running
+            )
+        }
+    }
+}

@@ -1,0 +1,72 @@
+import ArgumentParser
+import ExperimentService
+import Foundation
+import Logging
+import NIOPosix
+import ServiceLifecycle
+
+/// `switchboard serve`: the HTTP API, on existing stores or embedded ones.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the HTTP API (migrates the database first).")
+
+    @Option(help: "Address to listen on (env SWITCHBOARD_HOST).")
+    var host: String?
+
+    @Option(help: "Port to listen on (env SWITCHBOARD_PORT).")
+    var port: Int?
+
+    @OptionGroup var common: CommonOptions
+
+    func run() async throws {
+        let logger = common.makeLogger()
+        let env = common.environment
+        let host = self.host ?? env["SWITCHBOARD_HOST"] ?? "127.0.0.1"
+        guard let port = self.port ?? Int(env["SWITCHBOARD_PORT"] ?? "8080"), (0...65535).contains(port) else {
+            throw ValidationError("SWITCHBOARD_PORT must be a port number")
+        }
+        let sqlDir = try common.resolvedSQLDir()
+        let migrations = try Migrator.load(from: sqlDir)
+        try await withStores(common, logger: logger) { urls, embedded in
+            let threadPool = NIOThreadPool(numberOfThreads: 16)
+            threadPool.start()
+            let database = PostgresDatabase(url: urls.database, threadPool: threadPool)
+            let applied = try await Migrator(database: database, logger: logger).migrate(migrations)
+            if !applied.isEmpty { logger.info("applied migrations", metadata: ["names": "\(applied)"]) }
+            let stores = try Stores.connect(database: database, redisURL: urls.redis, threadPool: threadPool)
+            let app = buildApplication(host: host, port: port, stores: stores, logger: logger)
+            let services: [any Service] = (embedded.map { [$0] } ?? []) + [app]
+            let group = ServiceGroup(configuration: .init(
+                services: services.map { .init(service: $0) },
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            ))
+            do {
+                try await group.run()
+            } catch {
+                try? await threadPool.shutdownGracefully()
+                throw error
+            }
+            try await threadPool.shutdownGracefully()
+        }
+    }
+}
+
+/// Runs `body` with the store URLs: the environment's, or those of embedded stores started
+/// for the call (and stopped after it, also when it throws).
+func withStores(
+    _ options: CommonOptions, logger: Logger,
+    _ body: ((database: String, redis: String), EmbeddedStores?) async throws -> Void
+) async throws {
+    if let urls = try options.externalStoreURLs() {
+        try await body(urls, nil)
+        return
+    }
+    let embedded = try await EmbeddedStores.start(folder: options.resolvedDataDir, logger: logger)
+    do {
+        try await body((embedded.databaseURL, embedded.redisURL), embedded)
+    } catch {
+        await embedded.stop()
+        throw error
+    }
+    await embedded.stop()
+}

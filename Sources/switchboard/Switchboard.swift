@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// The `switchboard` command: serve the API, migrate the database, run the embedded stores.
+@main
+struct Switchboard: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "switchboard",
+        abstract: "Experimentation and bandit service.",
+        subcommands: [Serve.self, Migrate.self, StoresCommand.self],
+        defaultSubcommand: Serve.self
+    )
+}
