@@ -29,10 +29,22 @@ enum ChildProcess {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
         posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
+        // The child starts with no blocked and no ignored signals, whatever this thread has:
+        // NIO and Dispatch threads block signals, and a daemon would inherit that mask.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        var all = sigset_t()
+        sigemptyset(&empty)
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var pid: pid_t = 0
         let status = withCStringArray(argv + arguments) { args in
             withCStringArray(ProcessInfo.processInfo.environment.map { "\($0)=\($1)" }) { env in
-                posix_spawn(&pid, argv[0], &actions, nil,
+                posix_spawn(&pid, argv[0], &actions, &attributes,
                             args.map { $0.map { UnsafeMutablePointer(mutating: $0) } },
                             env.map { $0.map { UnsafeMutablePointer(mutating: $0) } })
             }

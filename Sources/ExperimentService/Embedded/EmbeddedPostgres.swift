@@ -36,7 +36,7 @@ struct EmbeddedPostgres {
         if let user {
             guard let pw = getpwnam(user) else { throw EmbeddedStoreError("the '\(user)' system user does not exist; install Debian's postgresql package") }
             for path in [folder, logFile] {
-                if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+                if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
                 chown(path, pw.pointee.pw_uid, pw.pointee.pw_gid)
             }
         }

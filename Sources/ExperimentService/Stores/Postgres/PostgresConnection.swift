@@ -69,6 +69,7 @@ package final class PostgresConnection: BlockingConnection, @unchecked Sendable 
             PQfinish(newConn)
             throw StoreError(.unavailable, store: .postgres, message: message)
         }
+        PQsetNoticeProcessor(newConn, { _, _ in }, nil)  // NOTICEs (e.g. "already exists, skipping") are not errors
         conn = newConn
         return newConn
     }
