@@ -46,7 +46,8 @@ public enum StableHash {
     /// Maps a 64-bit hash to a uniform double in the open interval (0, 1).
     @inlinable
     public static func unitInterval(_ h: UInt64) -> Double {
-        // 53 random bits, shifted by half a step so that neither 0 nor 1 is produced.
-        (Double(h >> 11) + 0.5) * 0x1.0p-53
+        // 52 random bits, shifted by half a step so that neither 0 nor 1 is produced
+        // (with 53 bits the largest value would round up to 1.0).
+        (Double(h >> 12) + 0.5) * 0x1.0p-52
     }
 }
