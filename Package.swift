@@ -59,6 +59,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "ExperimentService",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

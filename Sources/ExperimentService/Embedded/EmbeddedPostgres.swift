@@ -76,9 +76,9 @@ struct EmbeddedPostgres {
     }
 
     /// `SWITCHBOARD_PG_BIN`, or the newest `/usr/lib/postgresql/<major>/bin` with major >= 15.
-    static func findBinaries() throws -> String {
+    static func findBinaries(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
         let fm = FileManager.default
-        if let dir = ProcessInfo.processInfo.environment["SWITCHBOARD_PG_BIN"] {
+        if let dir = environment["SWITCHBOARD_PG_BIN"] {
             guard fm.isExecutableFile(atPath: dir + "/pg_ctl") else {
                 throw EmbeddedStoreError("SWITCHBOARD_PG_BIN=\(dir) has no pg_ctl")
             }

@@ -68,9 +68,12 @@ struct EmbeddedRedis {
         if kill(pid, 0) == 0 { kill(pid, SIGKILL) }
     }
 
-    static func findExecutable() throws -> String {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        for dir in path.split(separator: ":") + ["/usr/bin", "/usr/local/bin"] {
+    static func findExecutable(
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        fallbacks: [Substring] = ["/usr/bin", "/usr/local/bin"]
+    ) throws -> String {
+        let path = environment["PATH"] ?? "/usr/bin:/bin"
+        for dir in path.split(separator: ":") + fallbacks {
             let candidate = "\(dir)/redis-server"
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         }

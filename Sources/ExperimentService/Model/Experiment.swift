@@ -19,6 +19,16 @@ public struct Experiment: Sendable, Equatable {
             self.weight = weight
             self.backend = backend
         }
+
+        enum CodingKeys: String, CodingKey { case name, weight, backend }
+
+        /// `weight` may be omitted and then is 1 (an even split).
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            name = try c.decode(String.self, forKey: .name)
+            weight = try c.decodeIfPresent(Double.self, forKey: .weight) ?? 1
+            backend = try c.decodeIfPresent(String.self, forKey: .backend)
+        }
     }
 
     /// A policy plugin by name and optional version, with its JSON configuration.

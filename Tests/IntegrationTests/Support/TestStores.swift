@@ -1,0 +1,95 @@
+import ExperimentService
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import NIOPosix
+import Testing
+
+/// The real PostgreSQL and Redis that `scripts/test` starts, migrated once per test process.
+///
+/// Tests share the servers and run in parallel, so each test uses its own experiment keys
+/// (``uniqueKey(_:)``) and never depends on global row counts.
+enum TestStores {
+    static let logger = Logger(label: "switchboard-tests")
+
+    static let threadPool: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 8)
+        pool.start()
+        return pool
+    }()
+
+    static var databaseURL: String { ProcessInfo.processInfo.environment["DATABASE_URL"] ?? "" }
+    static var redisURL: String { ProcessInfo.processInfo.environment["REDIS_URL"] ?? "" }
+
+    static let database = PostgresDatabase(url: databaseURL, threadPool: threadPool)
+
+    private static let migrated = Task<Void, any Error> {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../../sql").standardizedFileURL.path
+        try await Migrator(database: database, logger: logger).migrate(try Migrator.load(from: folder))
+    }
+
+    /// The stores, after checking that the environment names them and migrating once.
+    static func stores() async throws -> Stores {
+        try #require(!databaseURL.isEmpty && !redisURL.isEmpty,
+                     "DATABASE_URL and REDIS_URL are not set: run the tests with scripts/test, which starts PostgreSQL and Redis")
+        try await migrated.value
+        return try Stores.connect(database: database, redisURL: redisURL, threadPool: threadPool)
+    }
+
+    /// The path of the `sql/` folder of this checkout.
+    static var sqlFolder: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../../sql").standardizedFileURL.path
+    }
+
+    /// A key no other test uses.
+    static func uniqueKey(_ prefix: String) -> String {
+        "\(prefix)-\(UInt32.random(in: 0...UInt32.max))"
+    }
+
+    /// Runs one SQL query against the test database and returns its rows as text.
+    static func query(_ sql: String, _ parameters: [String?] = []) async throws -> [[String?]] {
+        try await database.withConnection { try $0.query(sql, parameters).rows }
+    }
+}
+
+/// Runs `test` against the application on the real stores, through Hummingbird's router test client.
+func withApp<T>(stores: Stores? = nil, _ test: @Sendable (any TestClientProtocol) async throws -> T) async throws -> T {
+    let stores = if let stores { stores } else { try await TestStores.stores() }
+    let app = buildApplication(host: "127.0.0.1", port: 0, stores: stores, logger: TestStores.logger)
+    return try await app.test(.router, test)
+}
+
+extension TestClientProtocol {
+    /// Sends `body` (any JSON text) with `method` and returns the response.
+    func send(_ method: HTTPRequest.Method, _ uri: String, json body: String? = nil) async throws -> TestResponse {
+        try await execute(
+            uri: uri, method: method,
+            headers: body == nil ? [:] : [.contentType: "application/json"],
+            body: body.map { ByteBuffer(string: $0) }
+        )
+    }
+
+    /// Creates a two-arm experiment and returns its key.
+    func createExperiment(_ key: String, arms: String = #"[{"name": "control", "weight": 1}, {"name": "green", "weight": 1}]"#) async throws -> String {
+        let response = try await send(.post, "/v1/experiments", json: #"{"key": "\#(key)", "arms": \#(arms)}"#)
+        #expect(response.status == .created, "\(String(buffer: response.body))")
+        return key
+    }
+}
+
+extension TestResponse {
+    /// The body decoded as `T`.
+    func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        try JSONDecoder().decode(T.self, from: Data(body.readableBytesView))
+    }
+
+    /// The body decoded as a problem document, after checking the content type.
+    func problem() throws -> Problem {
+        #expect(headers[.contentType] == "application/problem+json")
+        return try decode(Problem.self)
+    }
+}
