@@ -27,7 +27,7 @@ let package = Package(
         // Pure policy algorithms (no I/O).
         .target(name: "Policies", swiftSettings: swiftSettings),
 
-        // Loads policy and backend plugins (placeholder for the C ABI host).
+        // Loads policy and backend plugins; today the plugin-folder check.
         .target(name: "PluginHost", swiftSettings: swiftSettings),
 
         // The service: HTTP API, stores, embedded databases, migrations.
@@ -55,6 +55,7 @@ let package = Package(
         ),
 
         .testTarget(name: "PoliciesTests", dependencies: ["Policies"], swiftSettings: swiftSettings),
+        .testTarget(name: "PluginHostTests", dependencies: ["PluginHost"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
