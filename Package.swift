@@ -11,6 +11,8 @@ let package = Package(
     products: [
         .executable(name: "switchboard", targets: ["switchboard"]),
         .library(name: "ExperimentService", targets: ["ExperimentService"]),
+        // The built-in policies as a plugin: loaded by the host with dlopen like any other.
+        .library(name: "SwitchboardPolicies", type: .dynamic, targets: ["PoliciesPlugin"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
@@ -18,23 +20,45 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
         // System libraries: Debian's libpq (PostgreSQL client) and hiredis (Redis client).
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
 
-        // Pure policy algorithms (no I/O).
-        .target(name: "Policies", swiftSettings: swiftSettings),
+        // The policy plugin C ABI (header only; the .c file pins the v1 layout at compile time).
+        .target(name: "SwitchboardABI"),
+        // Swift helpers both sides of the ABI share: the stable unit hash, the seeded RNG, the build tag.
+        .target(name: "PolicyABI", dependencies: ["SwitchboardABI"], swiftSettings: swiftSettings),
 
-        // Loads policy and backend plugins; today the plugin-folder check.
-        .target(name: "PluginHost", swiftSettings: swiftSettings),
+        // Pure policy algorithms (no I/O, no C types).
+        .target(name: "Policies", dependencies: ["PolicyABI"], swiftSettings: swiftSettings),
+        // The C-ABI adapter that turns Policies into the SwitchboardPolicies plugin; exports one symbol.
+        .target(
+            name: "PoliciesPlugin",
+            dependencies: ["Policies", "PolicyABI", "SwitchboardABI"],
+            exclude: ["exports.map"],
+            swiftSettings: swiftSettings,
+            linkerSettings: [.unsafeFlags(["-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/PoliciesPlugin/exports.map"])]
+        ),
+
+        // Loads policy plugins through the C ABI and checks them.
+        .target(
+            name: "PluginHost",
+            dependencies: [
+                "SwitchboardABI", "PolicyABI",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
 
         // The service: HTTP API, stores, embedded databases, migrations.
         .target(
             name: "ExperimentService",
             dependencies: [
-                "CLibPQ", "CHiredis", "Policies", "PluginHost",
+                "CLibPQ", "CHiredis", "PluginHost", "PolicyABI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -54,7 +78,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        .testTarget(name: "PoliciesTests", dependencies: ["Policies"], swiftSettings: swiftSettings),
+        .testTarget(name: "PoliciesTests", dependencies: ["Policies", "PolicyABI"], swiftSettings: swiftSettings),
+        .testTarget(name: "PolicyABITests", dependencies: ["PolicyABI", "SwitchboardABI"], swiftSettings: swiftSettings),
         .testTarget(name: "PluginHostTests", dependencies: ["PluginHost"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IntegrationTests",

@@ -1,3 +1,4 @@
+import PolicyABI
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -67,7 +68,12 @@ public struct WeightedHashSplit: Sendable {
 
     /// The arm index for `unit`, and its propensity (the arm's share).
     public func assign(unit: String) -> (arm: Int, propensity: Double) {
-        let base = StableHash.unitHash(salt: salt, unit: unit)
+        let arm = assign(unitHash: StableHash.unitHash(salt: salt, unit: unit))
+        return (arm, shares[arm])
+    }
+
+    /// The arm index for a unit's salted hash (``StableHash/unitHash(salt:unit:)``).
+    public func assign(unitHash base: UInt64) -> Int {
         var best = -1
         var bestTime = Double.infinity
         for i in arms.indices where arms[i].weight > 0 {
@@ -78,6 +84,6 @@ public struct WeightedHashSplit: Sendable {
                 best = i
             }
         }
-        return (best, shares[best])
+        return best
     }
 }

@@ -82,6 +82,15 @@ struct WeightedHashSplitTests {
         }
     }
 
+    @Test("version 1 splits never change: pinned assignments of known units")
+    func pinnedAssignments() throws {
+        let split = try WeightedHashSplit(salt: "pinned", arms: [.init(name: "control", weight: 1), .init(name: "green", weight: 1)])
+        let arms = (0..<16).map { split.assign(unit: "user-\($0)").arm }
+        #expect(arms == Self.pinnedArms, "got \(arms)")
+    }
+
+    static let pinnedArms = [0, 0, 1, 0, 1, 0, 1, 1, 1, 0, 0, 0, 1, 0, 0, 1]
+
     @Test("invalid weights are refused with a reason")
     func invalidWeights() {
         #expect(throws: WeightedHashSplit.ConfigurationError.noArms) { try split([]) }
