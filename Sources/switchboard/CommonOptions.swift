@@ -14,9 +14,18 @@ struct CommonOptions: ParsableArguments {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (env LOG_LEVEL).")
     var logLevel: String?
 
+    @Option(name: .customLong("plugin-dir"), help: "A folder plugins may be registered from; repeatable (env SWITCHBOARD_PLUGIN_DIRS, ':'-separated; default ./policies).")
+    var pluginDirs: [String] = []
+
     var environment: [String: String] { ProcessInfo.processInfo.environment }
 
     var resolvedDataDir: String { dataDir ?? environment["SWITCHBOARD_DATA_DIR"] ?? ".switchboard" }
+
+    var resolvedPluginDirs: [String] {
+        if !pluginDirs.isEmpty { return pluginDirs }
+        if let list = environment["SWITCHBOARD_PLUGIN_DIRS"] { return list.split(separator: ":").map(String.init) }
+        return ["policies"]
+    }
 
     func resolvedSQLDir() throws -> String {
         if let dir = sqlDir ?? environment["SWITCHBOARD_SQL_DIR"] ?? Migrator.defaultFolder() { return dir }

@@ -3,6 +3,7 @@ import ExperimentService
 import Foundation
 import Logging
 import NIOPosix
+import PluginHost
 import ServiceLifecycle
 
 /// `switchboard serve`: the HTTP API, on existing stores or embedded ones.
@@ -33,7 +34,12 @@ struct Serve: AsyncParsableCommand {
             let applied = try await Migrator(database: database, logger: logger).migrate(migrations)
             if !applied.isEmpty { logger.info("applied migrations", metadata: ["names": "\(applied)"]) }
             let stores = try Stores.connect(database: database, redisURL: urls.redis, threadPool: threadPool)
-            let app = buildApplication(host: host, port: port, stores: stores, logger: logger)
+            let registry = PolicyRegistry(
+                folders: PluginFolders(common.resolvedPluginDirs),
+                cacheFolder: common.resolvedDataDir + "/plugin-cache", logger: logger)
+            try await PolicyBootstrap.load(into: registry, libraries: stores.libraries, logger: logger)
+            logger.info("policies loaded", metadata: ["policies": "\(registry.policies.map(\.id))"])
+            let app = buildApplication(host: host, port: port, stores: stores, policies: registry, logger: logger)
             let services: [any Service] = (embedded.map { [$0] } ?? []) + [app]
             let group = ServiceGroup(configuration: .init(
                 services: services.map { .init(service: $0) },

@@ -41,6 +41,18 @@ extension Problem {
             return Problem(.conflict, code: "reward-conflict", title: "Conflicting reward", detail: detail)
         case .unknownPolicy:
             return Problem(.unprocessableContent, code: "unknown-policy", title: "Unknown policy", detail: detail)
+        case .invalidPolicyConfig:
+            return Problem(.unprocessableContent, code: "invalid-policy-config", title: "Invalid policy config", detail: detail)
+        case .policyUnavailable:
+            return Problem(.serviceUnavailable, code: "policy-unavailable", title: "Policy not loaded", detail: detail)
+        case .policyRefused:
+            return Problem(.unprocessableContent, code: "policy-refused", title: "Policy refused the request", detail: detail)
+        case .policyFailed:
+            return Problem(.internalServerError, code: "policy-failed", title: "Policy failed", detail: detail)
+        case .pluginRefused:
+            return Problem(.unprocessableContent, code: "plugin-refused", title: "Plugin refused", detail: detail)
+        case .invalidContext:
+            return Problem(.unprocessableContent, code: "invalid-context", title: "Invalid context", detail: detail)
         }
     }
 

@@ -10,6 +10,8 @@ public struct Decision: Sendable, Equatable {
     public var context: [String: Double]?
     /// `name@version` of the policy that decided.
     public var policy: String
+    /// The seed the policy was called with: the same seed and state give the same choice.
+    public var seed: UInt64
 }
 
 /// A reward posted for a decision.

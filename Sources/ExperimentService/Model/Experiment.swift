@@ -1,4 +1,4 @@
-import Policies
+import Foundation
 
 /// An experiment as stored in PostgreSQL and cached by every replica.
 public struct Experiment: Sendable, Equatable {
@@ -50,16 +50,12 @@ public struct Experiment: Sendable, Equatable {
     /// The version of ``StableHash`` used to split units, fixed at creation.
     public var hashVersion: Int
     public var status: Status
+    /// When the experiment was created: the time origin policies see (seconds since it).
+    public var createdAt: Date
 
     /// The index of the control arm.
     public var controlIndex: Int { arms.firstIndex { $0.name == control } ?? 0 }
 
-    /// The weighted hash split of this experiment's arms.
-    public func makeSplit() throws -> WeightedHashSplit {
-        try WeightedHashSplit(
-            salt: salt,
-            arms: arms.map { .init(name: $0.name, weight: $0.weight) },
-            hashVersion: hashVersion
-        )
-    }
+    /// `name@version` of the experiment's policy.
+    public var policyID: String { policy.map { "\($0.name)@\($0.version ?? "?")" } ?? "?" }
 }

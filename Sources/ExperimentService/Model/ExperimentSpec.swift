@@ -1,3 +1,5 @@
+import Foundation
+
 /// The body of `POST /v1/experiments`: an experiment as a client describes it.
 public struct ExperimentSpec: Codable, Sendable {
     public var key: String
@@ -60,11 +62,21 @@ public struct ExperimentSpec: Codable, Sendable {
         if let salt, salt.isEmpty || salt.utf8.count > 64 {
             throw .invalidField(path: "salt", reason: "must be 1 to 64 bytes long")
         }
-        if let policy { throw .unknownPolicy(name: policy.name) }
+        if let features = contextFeatures, Set(features).count != features.count {
+            throw .invalidField(path: "context_features", reason: "repeats a feature name")
+        }
+        switch policy?.config {
+        case nil, .null?, .object?: break
+        default: throw .invalidField(path: "policy.config", reason: "must be a JSON object")
+        }
+        if let name = policy?.name, name.isEmpty {
+            throw .invalidField(path: "policy.name", reason: "must not be empty")
+        }
         return Experiment(
-            key: key, arms: arms, control: control, policy: nil,
+            key: key, arms: arms, control: control, policy: policy,
             contextFeatures: contextFeatures ?? [], stickyTTLSeconds: stickyTTLSeconds,
-            rewardWindowSeconds: rewardWindowSeconds, salt: salt ?? defaultSalt, hashVersion: 1, status: .running
+            rewardWindowSeconds: rewardWindowSeconds, salt: salt ?? defaultSalt, hashVersion: 1, status: .running,
+            createdAt: Date()
         )
     }
 

@@ -1,7 +1,8 @@
 import Foundation
 import Logging
+import PluginHost
 
-/// Records rewards durably and idempotently, then counts them in Redis.
+/// Records rewards durably and idempotently, then teaches the experiment's policy.
 public struct RewardService: Sendable {
     /// What the client is told about one reward.
     public enum Status: String, Sendable, Codable {
@@ -11,11 +12,16 @@ public struct RewardService: Sendable {
         case duplicate
     }
 
+    /// The metric that policies learn from; other metrics are stored for analysis only.
+    public static let learningMetric = "reward"
+
+    let catalog: ExperimentCatalog
     let rewardLog: any RewardLog
     let state: any StateStore
     let logger: Logger
 
-    public init(rewardLog: any RewardLog, state: any StateStore, logger: Logger) {
+    public init(catalog: ExperimentCatalog, rewardLog: any RewardLog, state: any StateStore, logger: Logger) {
+        self.catalog = catalog
         self.rewardLog = rewardLog
         self.state = state
         self.logger = logger
@@ -23,19 +29,23 @@ public struct RewardService: Sendable {
 
     /// Stores a reward; returns only after PostgreSQL committed it.
     ///
-    /// The Redis counters are a cache: if Redis fails after the commit, the reward is
-    /// still acknowledged (it is durable) and the failure is logged.
+    /// The policy checks the reward first (a Bernoulli policy refuses 3.0 before anything
+    /// is stored). Redis is a cache: if it fails after the commit, the reward is still
+    /// acknowledged (it is durable) and the failure is logged.
     public func reward(decisionID: String, metric: String?, value: Double) async throws -> Status {
         guard let id = UUID(uuidString: decisionID) else {
             throw ServiceError.invalidField(path: "decision_id", reason: "must be a UUID; got '\(decisionID)'")
         }
-        let metric = metric ?? "reward"
+        let metric = metric ?? Self.learningMetric
         guard ExperimentSpec.isValidName(metric) else {
             throw ServiceError.invalidField(path: "metric", reason: "must match [A-Za-z0-9][A-Za-z0-9_.-]{0,62}; got '\(metric)'")
         }
         guard value.isFinite else {
             throw ServiceError.invalidField(path: "reward", reason: "must be a finite number")
         }
+        guard let decision = try await rewardLog.decision(id: id) else { throw ServiceError.unknownDecision(id: decisionID) }
+        let delta = metric == Self.learningMetric ? try await policyDelta(for: decision, reward: value) : nil
+
         switch try await rewardLog.record(Reward(decisionID: id, metric: metric, value: value)) {
         case .unknownDecision:
             throw ServiceError.unknownDecision(id: decisionID)
@@ -44,14 +54,34 @@ public struct RewardService: Sendable {
         case .duplicate:
             return .duplicate
         case .recorded(let experiment, let arm):
-            if metric == "reward" {
-                do {
-                    try await state.recordReward(experiment: experiment, armIndex: arm, value: value)
-                } catch {
-                    logger.error("reward committed but not counted in Redis", metadata: ["decision_id": "\(decisionID)", "error": "\(error)"])
+            guard metric == Self.learningMetric else { return .recorded }
+            do {
+                try await state.recordReward(experiment: experiment, armIndex: arm, value: value)
+                if let delta, delta.contains(where: { $0 != 0 }) {
+                    try await state.addToPolicyState(experiment: experiment, delta: delta)
                 }
+            } catch {
+                logger.error("reward committed but not applied in Redis", metadata: ["decision_id": "\(decisionID)", "error": "\(error)"])
             }
             return .recorded
+        }
+    }
+
+    /// The policy's additive update for this reward (validates the reward through the plugin).
+    func policyDelta(for decision: Decision, reward: Double) async throws -> [Double]? {
+        let entry = try await catalog.entry(decision.experiment)
+        let policy = entry.policy
+        guard policy.stateLength > 0 else { return nil }
+        let context = try ContextVector.make(decision.context, features: entry.experiment.contextFeatures)
+        let current = try await state.policyState(experiment: decision.experiment, length: policy.stateLength)
+            ?? policy.initialState()
+        do {
+            return try policy.update(state: current, context: context, arm: decision.armIndex, reward: reward,
+                                     propensity: decision.propensity, time: Date().timeIntervalSince(entry.experiment.createdAt))
+        } catch {
+            throw error.code == PluginReportedError.invalidArgument
+                ? ServiceError.policyRefused(policy: policy.plugin.id, message: error.message)
+                : ServiceError.policyFailed(policy: policy.plugin.id, message: error.message)
         }
     }
 }

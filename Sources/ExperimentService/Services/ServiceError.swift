@@ -9,7 +9,16 @@ public enum ServiceError: Error, Equatable, CustomStringConvertible {
     case experimentExists(key: String)
     case unknownDecision(id: String)
     case rewardConflict(decisionID: String, metric: String, existing: Double, sent: Double)
-    case unknownPolicy(name: String)
+    case unknownPolicy(name: String, version: String?, registered: [String])
+    case invalidPolicyConfig(policy: String, message: String)
+    /// The experiment's policy is not loaded in this process.
+    case policyUnavailable(policy: String)
+    /// A policy refused a request's input (a reward out of its range, a bad context).
+    case policyRefused(policy: String, message: String)
+    /// A policy failed (a numeric problem, a bug in the plugin).
+    case policyFailed(policy: String, message: String)
+    case pluginRefused(String)
+    case invalidContext(String)
 
     public var description: String {
         switch self {
@@ -20,8 +29,14 @@ public enum ServiceError: Error, Equatable, CustomStringConvertible {
         case .unknownDecision(let id): "no decision has the id '\(id)'"
         case .rewardConflict(let id, let metric, let existing, let sent):
             "decision '\(id)' already has reward \(existing) for metric '\(metric)'; \(sent) was not stored"
-        case .unknownPolicy(let name):
-            "policy '\(name)' is not registered; no policy plugins are loaded yet, so omit 'policy' to use the weighted hash split"
+        case .unknownPolicy(let name, let version, let registered):
+            "policy '\(name)\(version.map { "@\($0)" } ?? "")' is not registered; registered policies: \(registered.joined(separator: ", "))"
+        case .invalidPolicyConfig(let policy, let message): "policy \(policy) refused its config: \(message)"
+        case .policyUnavailable(let policy): "policy \(policy) is not loaded in this process; register its plugin again (POST /v1/policies)"
+        case .policyRefused(let policy, let message): "policy \(policy) refused the request: \(message)"
+        case .policyFailed(let policy, let message): "policy \(policy) failed: \(message)"
+        case .pluginRefused(let message): message
+        case .invalidContext(let message): message
         }
     }
 }

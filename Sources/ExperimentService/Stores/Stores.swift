@@ -14,13 +14,16 @@ public protocol ExperimentRepository: Sendable {
 public protocol RewardLog: Sendable {
     /// Stores a decision; returns once it is committed.
     func record(_ decision: Decision) async throws
+    /// The decision with this id, or nil.
+    func decision(id: UUID) async throws -> Decision?
     /// Stores a reward idempotently; returns once it is committed.
     func record(_ reward: Reward) async throws -> RewardOutcome
     /// Throws if the database cannot be reached.
     func ping() async throws
 }
 
-/// Hot shared state (Redis in production): live per-arm counters.
+/// Hot shared state (Redis in production): live per-arm counters and each experiment's
+/// policy statistics.
 public protocol StateStore: Sendable {
     /// Counts one assignment of `armIndex`.
     func recordAssignment(experiment: String, armIndex: Int) async throws
@@ -30,4 +33,21 @@ public protocol StateStore: Sendable {
     func counters(experiment: String, armCount: Int) async throws -> [ArmCounters]
     /// Throws if Redis cannot be reached.
     func ping() async throws
+
+    /// The policy statistics of an experiment (`length` values), or nil if none are stored.
+    func policyState(experiment: String, length: Int) async throws -> [Double]?
+    /// Writes the prior unless the statistics exist already; additive, so it is safe to
+    /// race with other replicas and with deltas. Returns true if this call wrote it.
+    @discardableResult
+    func initializePolicyState(experiment: String, prior: [Double]) async throws -> Bool
+    /// Adds `delta` to the statistics.
+    func addToPolicyState(experiment: String, delta: [Double]) async throws
+}
+
+/// The plugin libraries registered at run time, so every replica loads them too.
+public protocol PolicyLibraryRepository: Sendable {
+    /// Remembers a registered library (idempotent by SHA-256).
+    func record(sha256: String, path: String, policies: [String]) async throws
+    /// Every registered library, oldest first.
+    func all() async throws -> [(sha256: String, path: String)]
 }

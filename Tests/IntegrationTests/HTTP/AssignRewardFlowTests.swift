@@ -12,8 +12,11 @@ struct AssignRewardFlowTests {
     @Test("an assignment returns the variant, a decision id and the propensity, and is stored in PostgreSQL")
     func assignStoresDecision() async throws {
         try await withApp { client in
-            let key = try await client.createExperiment(TestStores.uniqueKey("flow"),
-                arms: #"[{"name": "control", "weight": 1}, {"name": "green", "weight": 3}]"#)
+            let key = TestStores.uniqueKey("flow")
+            let created = try await client.send(.post, "/v1/experiments", json: """
+                {"key": "\(key)", "arms": [{"name": "control", "weight": 1}, {"name": "green", "weight": 3}], "context_features": ["age"]}
+                """)
+            #expect(created.status == .created)
             let response = try await client.send(.post, "/v1/experiments/\(key)/assign", json: #"{"unit": "user-42", "context": {"age": 31}}"#)
             #expect(response.status == .ok)
             let a = try response.decode(AssignResponse.self)
@@ -23,7 +26,7 @@ struct AssignRewardFlowTests {
             let rows = try await TestStores.query(
                 "SELECT d.experiment, a.name, d.unit, d.propensity, d.context->>'age', d.policy FROM switchboard.decisions d JOIN switchboard.arms a USING (experiment, arm_index) WHERE d.id = $1::uuid",
                 [a.decisionID])
-            #expect(rows == [[key, a.variant, "user-42", String(a.propensity), "31", "hash-split@1"]])
+            #expect(rows == [[key, a.variant, "user-42", String(a.propensity), "31", "weighted-split@1"]])
         }
     }
 
@@ -99,7 +102,7 @@ struct AssignRewardFlowTests {
     @Test("the live server answers the same flow over a real socket")
     func liveServer() async throws {
         let stores = try await TestStores.stores()
-        let app = buildApplication(host: "127.0.0.1", port: 0, stores: stores, logger: TestStores.logger)
+        let app = buildApplication(host: "127.0.0.1", port: 0, stores: stores, policies: TestStores.policies, logger: TestStores.logger)
         try await app.test(.live) { client in
             #expect(try await client.send(.get, "/healthz").status == .ok)
             #expect(try await client.send(.get, "/readyz").status == .ok)

@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import NIOPosix
+import PluginHost
 import Testing
 
 /// The real PostgreSQL and Redis that `scripts/test` starts, migrated once per test process.
@@ -30,6 +31,18 @@ enum TestStores {
             .appendingPathComponent("../../../sql").standardizedFileURL.path
         try await Migrator(database: database, logger: logger).migrate(try Migrator.load(from: folder))
     }
+
+    /// The policy registry of the test process: the built-in library, loaded once.
+    static let policies: PolicyRegistry = {
+        let registry = PolicyRegistry(folders: PluginFolders([]), cacheFolder: NSTemporaryDirectory() + "switchboard-test-plugin-cache",
+                                      logger: logger)
+        do {
+            try registry.loadTrusted(path: PolicyBootstrap.builtInLibraryPath())
+        } catch {
+            Issue.record("the built-in policies did not load: \(error)")
+        }
+        return registry
+    }()
 
     /// The stores, after checking that the environment names them and migrating once.
     static func stores() async throws -> Stores {
@@ -57,9 +70,10 @@ enum TestStores {
 }
 
 /// Runs `test` against the application on the real stores, through Hummingbird's router test client.
-func withApp<T>(stores: Stores? = nil, _ test: @Sendable (any TestClientProtocol) async throws -> T) async throws -> T {
+func withApp<T>(stores: Stores? = nil, policies: PolicyRegistry? = nil,
+                _ test: @Sendable (any TestClientProtocol) async throws -> T) async throws -> T {
     let stores = if let stores { stores } else { try await TestStores.stores() }
-    let app = buildApplication(host: "127.0.0.1", port: 0, stores: stores, logger: TestStores.logger)
+    let app = buildApplication(host: "127.0.0.1", port: 0, stores: stores, policies: policies ?? TestStores.policies, logger: TestStores.logger)
     return try await app.test(.router, test)
 }
 

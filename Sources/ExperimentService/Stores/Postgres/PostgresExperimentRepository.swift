@@ -16,7 +16,8 @@ public struct PostgresExperimentRepository: ExperimentRepository {
         let parameters: [String?] = [
             experiment.key, experiment.control, policy, features,
             experiment.stickyTTLSeconds.map(String.init), experiment.rewardWindowSeconds.map(String.init),
-            experiment.salt, String(experiment.hashVersion), experiment.status.rawValue, arms,
+            experiment.salt, String(experiment.hashVersion), experiment.status.rawValue,
+            String(experiment.createdAt.timeIntervalSince1970), arms,
         ]
         do {
             try await database.withConnection { conn in
@@ -25,16 +26,16 @@ public struct PostgresExperimentRepository: ExperimentRepository {
                         """
                         INSERT INTO switchboard.experiments
                           (key, control_arm, policy, context_features, sticky_ttl_seconds, reward_window_seconds,
-                           salt, hash_version, status)
+                           salt, hash_version, status, created_at)
                         SELECT $1, $2, $3::jsonb, ARRAY(SELECT jsonb_array_elements_text($4::jsonb)),
-                               $5::integer, $6::integer, $7, $8::integer, $9
-                        """, Array(parameters[0..<9]))
+                               $5::integer, $6::integer, $7, $8::integer, $9, to_timestamp($10::float8)
+                        """, Array(parameters[0..<10]))
                     try conn.query(
                         """
                         INSERT INTO switchboard.arms (experiment, arm_index, name, weight, backend)
                         SELECT $1, (t.ordinality - 1)::integer, t.arm->>'name', (t.arm->>'weight')::float8, t.arm->>'backend'
                         FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS t(arm, ordinality)
-                        """, [experiment.key, arms])
+                        """, [experiment.key, parameters[10]])
                 }
             }
         } catch let error as StoreError where error.sqlState == "23505" {
@@ -56,6 +57,7 @@ public struct PostgresExperimentRepository: ExperimentRepository {
                 """
                 SELECT e.key, e.control_arm, e.policy::text, to_jsonb(e.context_features)::text,
                        e.sticky_ttl_seconds, e.reward_window_seconds, e.salt, e.hash_version, e.status,
+                       extract(epoch FROM e.created_at)::float8,
                        (SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object('name', a.name, 'weight', a.weight, 'backend', a.backend))
                                ORDER BY a.arm_index)
                         FROM switchboard.arms a WHERE a.experiment = e.key)::text
@@ -71,7 +73,7 @@ public struct PostgresExperimentRepository: ExperimentRepository {
             }
             return Experiment(
                 key: row[0] ?? "",
-                arms: try json(9, [Experiment.Arm].self) ?? [],
+                arms: try json(10, [Experiment.Arm].self) ?? [],
                 control: row[1] ?? "",
                 policy: try json(2, Experiment.PolicyReference.self),
                 contextFeatures: try json(3, [String].self) ?? [],
@@ -79,7 +81,8 @@ public struct PostgresExperimentRepository: ExperimentRepository {
                 rewardWindowSeconds: row[5].flatMap { Int($0) },
                 salt: row[6] ?? "",
                 hashVersion: row[7].flatMap { Int($0) } ?? 1,
-                status: row[8].flatMap(Experiment.Status.init(rawValue:)) ?? .running
+                status: row[8].flatMap(Experiment.Status.init(rawValue:)) ?? .running,
+                createdAt: Date(timeIntervalSince1970: row[9].flatMap { Double($0) } ?? 0)
             )
         }
     }

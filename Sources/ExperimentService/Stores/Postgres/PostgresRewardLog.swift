@@ -14,15 +14,30 @@ public struct PostgresRewardLog: RewardLog {
         let context = try decision.context.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
         let parameters: [String?] = [
             decision.id.uuidString, decision.experiment, String(decision.armIndex), decision.unit,
-            String(decision.propensity), context, decision.policy,
+            String(decision.propensity), context, decision.policy, String(Int64(bitPattern: decision.seed)),
         ]
         try await database.withConnection { conn in
             try conn.query(
                 """
-                INSERT INTO switchboard.decisions (id, experiment, arm_index, unit, propensity, context, policy)
-                VALUES ($1::uuid, $2, $3::integer, $4, $5::float8, $6::jsonb, $7)
+                INSERT INTO switchboard.decisions (id, experiment, arm_index, unit, propensity, context, policy, seed)
+                VALUES ($1::uuid, $2, $3::integer, $4, $5::float8, $6::jsonb, $7, $8::bigint)
                 """, parameters)
         }
+    }
+
+    public func decision(id: UUID) async throws -> Decision? {
+        let rows = try await database.withConnection { conn in
+            try conn.query(
+                "SELECT experiment, arm_index, unit, propensity, context::text, policy, seed FROM switchboard.decisions WHERE id = $1::uuid",
+                [id.uuidString])
+        }
+        guard let row = rows.rows.first else { return nil }
+        let context = try row[4].map { try JSONDecoder().decode([String: Double].self, from: Data($0.utf8)) }
+        return Decision(
+            id: id, experiment: row[0] ?? "", armIndex: row[1].flatMap { Int($0) } ?? 0, unit: row[2] ?? "",
+            propensity: row[3].flatMap { Double($0) } ?? 1, context: context, policy: row[5] ?? "",
+            seed: row[6].flatMap { Int64($0) }.map { UInt64(bitPattern: $0) } ?? 0
+        )
     }
 
     public func record(_ reward: Reward) async throws -> RewardOutcome {

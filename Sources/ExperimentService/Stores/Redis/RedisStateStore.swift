@@ -1,8 +1,10 @@
 import NIOPosix
 
-/// Live per-arm counters in Redis, one hash per experiment:
+/// Live per-arm counters and policy statistics in Redis, two hashes per experiment:
 /// `sb:{<experiment>}:counters` with fields `<arm>:assignments`, `<arm>:rewards`,
-/// `<arm>:reward_sum`. The braces make the experiment key a Redis Cluster hash tag.
+/// `<arm>:reward_sum`, and `sb:{<experiment>}:state` with one field per statistic index
+/// (absent = 0) plus `initialized`. The braces make the experiment key a Redis Cluster
+/// hash tag, so both hashes live on one shard.
 public final class RedisStateStore: StateStore {
     let pool: BlockingConnectionPool<RedisConnection>
     /// Where Redis is, for messages.
@@ -54,6 +56,37 @@ public final class RedisStateStore: StateStore {
             }
         }
         return result
+    }
+
+    static func stateKey(_ experiment: String) -> String { "sb:{\(experiment)}:state" }
+
+    public func policyState(experiment: String, length: Int) async throws -> [Double]? {
+        let replies = try await run([["HGETALL", Self.stateKey(experiment)]])
+        guard case .array(let items) = replies[0], !items.isEmpty else { return nil }
+        var state = [Double](repeating: 0, count: length)
+        var i = 0
+        while i + 1 < items.count {
+            defer { i += 2 }
+            guard let field = items[i].text, let index = Int(field), state.indices.contains(index),
+                  let value = items[i + 1].text.flatMap(Double.init) else { continue }
+            state[index] = value
+        }
+        return state
+    }
+
+    @discardableResult
+    public func initializePolicyState(experiment: String, prior: [Double]) async throws -> Bool {
+        let key = Self.stateKey(experiment)
+        let claimed = try await run([["HSETNX", key, "initialized", "1"]])
+        guard claimed[0] == .integer(1) else { return false }
+        try await addToPolicyState(experiment: experiment, delta: prior)
+        return true
+    }
+
+    public func addToPolicyState(experiment: String, delta: [Double]) async throws {
+        let key = Self.stateKey(experiment)
+        let commands = delta.enumerated().compactMap { i, v in v == 0 ? nil : ["HINCRBYFLOAT", key, String(i), String(v)] }
+        if !commands.isEmpty { try await run(commands) }
     }
 
     public func ping() async throws {

@@ -1,0 +1,121 @@
+/*
+ * One small policy plugin ("fixture-uniform") and, selected with -D flags, the ways a
+ * plugin can be broken. The tests compile each variant and check that the host refuses
+ * it with a precise error, or that `switchboard plugin check` fails on it.
+ *   -DNO_ENTRY        exports no entry symbol
+ *   -DWRONG_MAJOR     exports switchboard_policy_library_v2 instead
+ *   -DMINOR_TOO_NEW   declares abi_minor 99
+ *   -DSMALL_STRUCT    declares a library struct_size of 8
+ *   -DCAP_MISMATCH    declares the ensemble capability without choose_set / combine
+ *   -DFOREIGN_TAG     declares a Swift build tag of another toolchain
+ *   -DBAD_NAME        declares the policy name "Bad Name"
+ *   -DBAD_PROBS       returns probabilities that sum to 0.5
+ *   -DCRASH           dereferences NULL in choose
+ *   -DNAME=...        overrides the policy name (to test duplicates)
+ */
+#include "switchboard_policy.h"
+#include <stdlib.h>
+
+#ifndef NAME
+#ifdef BAD_NAME
+#define NAME "Bad Name"
+#else
+#define NAME "fixture-uniform"
+#endif
+#endif
+
+typedef struct { uint32_t arms; } config;
+
+static sb_error *config_create(const sb_host_api *host, const sb_policy_setup *setup, void **out) {
+    size_t n = setup->config_json_len;
+    if (n < 2 || setup->config_json[0] != '{' || setup->config_json[n - 1] != '}')
+        return host->error_new(host->host_context, SB_ERROR_INVALID_CONFIG, "the config must be a JSON object");
+    config *c = malloc(sizeof *c);
+    c->arms = setup->arm_count;
+    *out = c;
+    return NULL;
+}
+static void config_destroy(void *c) { free(c); }
+static uint64_t state_length(const void *c) { (void)c; return 0; }
+static sb_error *state_init(const sb_host_api *h, const void *c, double *s, uint64_t n) { (void)h; (void)c; (void)s; (void)n; return NULL; }
+
+static sb_error *choose(const sb_host_api *host, const void *cfg, const double *state, uint64_t len,
+                        const sb_choose_request *req, sb_choice *out) {
+    (void)host; (void)state; (void)len;
+    const config *c = cfg;
+#ifdef CRASH
+    volatile int *nothing = NULL;
+    *nothing = 1;
+#endif
+    out->arm = (uint32_t)(req->seed % c->arms);
+    if (out->probabilities) {
+        for (uint32_t i = 0; i < c->arms; i++) {
+#ifdef BAD_PROBS
+            out->probabilities[i] = 0.5 / c->arms;
+#else
+            out->probabilities[i] = 1.0 / c->arms;
+#endif
+        }
+    }
+    return NULL;
+}
+
+static sb_error *update(const sb_host_api *host, const void *cfg, const double *state, uint64_t len,
+                        const sb_update_request *req, double *delta) {
+    const config *c = cfg;
+    (void)state; (void)len; (void)delta;
+    if (req->arm >= c->arms) return host->error_new(host->host_context, SB_ERROR_INVALID_ARGUMENT, "arm out of range");
+    return NULL;
+}
+
+static const sb_policy_v1 policy = {
+    .struct_size = sizeof(sb_policy_v1),
+    .abi_minor = SB_POLICY_ABI_MINOR,
+    .name = NAME,
+    .version = "1",
+#ifdef CAP_MISMATCH
+    .capabilities = SB_POLICY_CAP_THREAD_SAFE | SB_POLICY_CAP_ENSEMBLE,
+#else
+    .capabilities = SB_POLICY_CAP_THREAD_SAFE,
+#endif
+    .config_create = config_create,
+    .config_destroy = config_destroy,
+    .state_length = state_length,
+    .state_init = state_init,
+    .choose = choose,
+    .update = update,
+};
+
+static const sb_policy_v1 *const policies[] = {&policy};
+
+static const sb_policy_library_v1 library = {
+#ifdef SMALL_STRUCT
+    .struct_size = 8,
+#else
+    .struct_size = sizeof(sb_policy_library_v1),
+#endif
+    .abi_major = SB_POLICY_ABI_MAJOR,
+#ifdef MINOR_TOO_NEW
+    .abi_minor = 99,
+#else
+    .abi_minor = SB_POLICY_ABI_MINOR,
+#endif
+    .policy_count = 1,
+    .policies = policies,
+#ifdef FOREIGN_TAG
+    .build_tag = "swift-0.1-x86_64-linux",
+#else
+    .build_tag = NULL,
+#endif
+};
+
+#if defined(WRONG_MAJOR)
+__attribute__((visibility("default")))
+const sb_policy_library_v1 *switchboard_policy_library_v2(const sb_host_api *host) { (void)host; return &library; }
+#elif !defined(NO_ENTRY)
+__attribute__((visibility("default")))
+const sb_policy_library_v1 *switchboard_policy_library_v1(const sb_host_api *host) { (void)host; return &library; }
+#else
+__attribute__((visibility("default")))
+int some_other_function(void) { return (int)library.policy_count; }
+#endif
