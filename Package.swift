@@ -80,7 +80,11 @@ let package = Package(
 
         .testTarget(name: "PoliciesTests", dependencies: ["Policies", "PolicyABI"], swiftSettings: swiftSettings),
         .testTarget(name: "PolicyABITests", dependencies: ["PolicyABI", "SwitchboardABI"], swiftSettings: swiftSettings),
-        .testTarget(name: "PluginHostTests", dependencies: ["PluginHost"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PluginHostTests",
+            dependencies: ["PluginHost", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [

@@ -12,7 +12,6 @@
 #include "switchboard_policy.h"
 
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,46 +21,60 @@ typedef struct {
     double min_samples;
 } config;
 
-/* Finds "key": <number> in a flat JSON object. Returns 1 if found, 0 if absent, -1 if malformed. */
-static int json_number(const char *json, size_t len, const char *key, double *out) {
-    char pattern[64];
-    snprintf(pattern, sizeof pattern, "\"%s\"", key);
-    char *text = strndup(json, len);
-    if (!text) return -1;
-    const char *at = strstr(text, pattern);
-    int found = 0;
-    if (at) {
-        at += strlen(pattern);
-        while (*at == ' ' || *at == '\t' || *at == '\n' || *at == '\r') at++;
-        found = -1;
-        if (*at == ':') {
-            char *end;
-            double value = strtod(at + 1, &end);
-            if (end != at + 1 && isfinite(value)) { *out = value; found = 1; }
+static const char *skip_space(const char *p, const char *end) {
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++;
+    return p;
+}
+
+/* Parses a flat JSON object of numbers, {"challenger_share": 0.1, "min_samples": 100},
+ * into `c`. Returns NULL on success, or a message saying what is wrong. */
+static const char *parse_config(const char *p, size_t len, config *c) {
+    const char *end = p + len;
+    p = skip_space(p, end);
+    if (p == end || *p != '{') return "the config must be a JSON object";
+    p = skip_space(p + 1, end);
+    if (p < end && *p == '}') return skip_space(p + 1, end) == end ? NULL : "unexpected text after the config object";
+    for (;;) {
+        if (p == end || *p != '"') return "expected a quoted key in the config object";
+        const char *key = ++p;
+        while (p < end && *p != '"') p++;
+        if (p == end) return "unterminated key in the config object";
+        size_t key_len = (size_t)(p - key);
+        p = skip_space(p + 1, end);
+        if (p == end || *p != ':') return "expected ':' after a key in the config object";
+        p = skip_space(p + 1, end);
+        char buffer[64];
+        size_t n = 0;
+        while (p < end && n < sizeof buffer - 1 && strchr("+-0123456789.eE", *p)) buffer[n++] = *p++;
+        buffer[n] = 0;
+        char *number_end;
+        double value = strtod(buffer, &number_end);
+        if (n == 0 || *number_end != 0 || !isfinite(value)) return "config values must be numbers";
+        if (key_len == 16 && strncmp(key, "challenger_share", 16) == 0) {
+            if (value < 0 || value > 1) return "'challenger_share' must be between 0 and 1";
+            c->share = value;
+        } else if (key_len == 11 && strncmp(key, "min_samples", 11) == 0) {
+            if (value < 0) return "'min_samples' must be >= 0";
+            c->min_samples = value;
+        } else {
+            return "unknown config key; allowed: challenger_share, min_samples";
         }
+        p = skip_space(p, end);
+        if (p < end && *p == ',') { p = skip_space(p + 1, end); continue; }
+        if (p < end && *p == '}') return skip_space(p + 1, end) == end ? NULL : "unexpected text after the config object";
+        return "expected ',' or '}' in the config object";
     }
-    free(text);
-    return found;
 }
 
 static sb_error *config_create(const sb_host_api *host, const sb_policy_setup *setup, void **out) {
-    const char *json = setup->config_json ? setup->config_json : "{}";
-    size_t len = setup->config_json ? setup->config_json_len : 2;
-    size_t i = 0;
-    while (i < len && (json[i] == ' ' || json[i] == '\n' || json[i] == '\t' || json[i] == '\r')) i++;
-    if (i == len || json[i] != '{') return host->error_new(host->host_context, SB_ERROR_INVALID_CONFIG, "the config must be a JSON object");
-    double share = 0.1, min_samples = 100;
-    if (json_number(json, len, "challenger_share", &share) < 0 || share < 0 || share > 1)
-        return host->error_new(host->host_context, SB_ERROR_INVALID_CONFIG, "'challenger_share' must be a number between 0 and 1");
-    if (json_number(json, len, "min_samples", &min_samples) < 0 || min_samples < 0)
-        return host->error_new(host->host_context, SB_ERROR_INVALID_CONFIG, "'min_samples' must be a number >= 0");
-    if (setup->arm_count < 2 && share > 0)
+    config parsed = {.arms = setup->arm_count, .share = 0.1, .min_samples = 100};
+    const char *problem = setup->config_json ? parse_config(setup->config_json, setup->config_json_len, &parsed) : NULL;
+    if (problem) return host->error_new(host->host_context, SB_ERROR_INVALID_CONFIG, problem);
+    if (setup->arm_count < 2 && parsed.share > 0)
         return host->error_new(host->host_context, SB_ERROR_INVALID_CONFIG, "champion/challenger needs at least two arms");
     config *c = malloc(sizeof *c);
     if (!c) return host->error_new(host->host_context, SB_ERROR_INTERNAL, "out of memory");
-    c->arms = setup->arm_count;
-    c->share = share;
-    c->min_samples = min_samples;
+    *c = parsed;
     *out = c;
     return NULL;
 }

@@ -12,6 +12,9 @@
  *   -DBAD_PROBS       returns probabilities that sum to 0.5
  *   -DCRASH           dereferences NULL in choose
  *   -DNAME=...        overrides the policy name (to test duplicates)
+ *   -DVERSION=...     overrides the policy version
+ *   -DMETRICS         (not broken) logs and reports a custom metric from choose
+ *   -DMARKER=n        (not broken) changes the file's bytes without changing behaviour
  */
 #include "switchboard_policy.h"
 #include <stdlib.h>
@@ -24,7 +27,15 @@
 #endif
 #endif
 
+#ifndef VERSION
+#define VERSION "1"
+#endif
+
 typedef struct { uint32_t arms; } config;
+
+#ifdef MARKER
+__attribute__((used)) static const int marker = MARKER;
+#endif
 
 static sb_error *config_create(const sb_host_api *host, const sb_policy_setup *setup, void **out) {
     size_t n = setup->config_json_len;
@@ -46,6 +57,10 @@ static sb_error *choose(const sb_host_api *host, const void *cfg, const double *
 #ifdef CRASH
     volatile int *nothing = NULL;
     *nothing = 1;
+#endif
+#ifdef METRICS
+    host->metric_add(host->host_context, "fixture_choices", 1);
+    host->log(host->host_context, SB_LOG_DEBUG, "fixture chose");
 #endif
     out->arm = (uint32_t)(req->seed % c->arms);
     if (out->probabilities) {
@@ -72,7 +87,7 @@ static const sb_policy_v1 policy = {
     .struct_size = sizeof(sb_policy_v1),
     .abi_minor = SB_POLICY_ABI_MINOR,
     .name = NAME,
-    .version = "1",
+    .version = VERSION,
 #ifdef CAP_MISMATCH
     .capabilities = SB_POLICY_CAP_THREAD_SAFE | SB_POLICY_CAP_ENSEMBLE,
 #else
