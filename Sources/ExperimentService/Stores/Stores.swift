@@ -46,7 +46,7 @@ public protocol StateStore: Sendable {
 
 /// The plugin libraries registered at run time, so every replica loads them too.
 public protocol PolicyLibraryRepository: Sendable {
-    /// Remembers a registered library (idempotent by SHA-256).
+    /// Remembers a registered library (by SHA-256; the latest path wins).
     func record(sha256: String, path: String, policies: [String]) async throws
     /// Every registered library, oldest first.
     func all() async throws -> [(sha256: String, path: String)]

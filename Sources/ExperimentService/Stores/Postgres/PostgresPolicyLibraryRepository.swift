@@ -15,7 +15,7 @@ public struct PostgresPolicyLibraryRepository: PolicyLibraryRepository {
                 """
                 INSERT INTO switchboard.policy_libraries (sha256, path, policies)
                 SELECT $1, $2, ARRAY(SELECT jsonb_array_elements_text($3::jsonb))
-                ON CONFLICT (sha256) DO NOTHING
+                ON CONFLICT (sha256) DO UPDATE SET path = EXCLUDED.path  -- the latest registration's path wins
                 """, [sha256, path, names])
         }
     }
