@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .executable(name: "switchboard", targets: ["switchboard"]),
         .library(name: "ExperimentService", targets: ["ExperimentService"]),
+        .library(name: "PluginHost", targets: ["PluginHost"]),
         // The built-in policies as a plugin: loaded by the host with dlopen like any other.
         .library(name: "SwitchboardPolicies", type: .dynamic, targets: ["PoliciesPlugin"]),
     ],

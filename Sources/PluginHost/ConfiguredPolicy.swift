@@ -70,8 +70,10 @@ public final class ConfiguredPolicy: @unchecked Sendable {
         return PolicyChoice(arm: arm, probabilities: wantProbabilities ? probabilities : nil)
     }
 
-    /// The raw call: the caller owns every buffer (`probabilities` holds armCount values or is nil).
-    func chooseRaw(state: UnsafeBufferPointer<Double>, context: UnsafeBufferPointer<Double>, unitHash: UInt64, seed: UInt64,
+    /// The same call with caller-owned buffers and no allocation (the hot path and the
+    /// benchmarks use it): `state` holds stateLength values, `context` contextDimension,
+    /// `probabilities` armCount or is nil. The chosen arm is checked; the probabilities are not.
+    public func chooseRaw(state: UnsafeBufferPointer<Double>, context: UnsafeBufferPointer<Double>, unitHash: UInt64, seed: UInt64,
                    time: Double, probabilities: UnsafeMutablePointer<Double>?) throws(PluginReportedError) -> Int {
         var request = sb_choose_request(
             struct_size: UInt32(MemoryLayout<sb_choose_request>.size), arm_count: UInt32(armCount),
@@ -115,8 +117,9 @@ public final class ConfiguredPolicy: @unchecked Sendable {
         return delta
     }
 
-    /// The raw call: `delta` holds stateLength zeroed values.
-    func updateRaw(state: UnsafeBufferPointer<Double>, context: UnsafeBufferPointer<Double>, arm: Int, reward: Double,
+    /// The same call with caller-owned buffers and no allocation: `delta` holds
+    /// stateLength zeroed values (not checked for finiteness here).
+    public func updateRaw(state: UnsafeBufferPointer<Double>, context: UnsafeBufferPointer<Double>, arm: Int, reward: Double,
                    propensity: Double, time: Double, delta: UnsafeMutablePointer<Double>?) throws(PluginReportedError) {
         var request = sb_update_request(
             struct_size: UInt32(MemoryLayout<sb_update_request>.size), arm_count: UInt32(armCount),

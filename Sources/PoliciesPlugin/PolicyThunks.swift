@@ -11,8 +11,11 @@ enum PolicyThunks {
         return make(host.pointee.host_context, error.code.rawValue, error.message)
     }
 
-    static func box(_ config: UnsafeRawPointer?) -> PolicyBox {
-        Unmanaged<PolicyBox>.fromOpaque(config!).takeUnretainedValue()
+    /// Runs `body` with the config's box, without retaining it: the host keeps the config
+    /// alive for the whole call (it is destroyed only by config_destroy).
+    @inline(__always)
+    static func withBox<R>(_ config: UnsafeRawPointer?, _ body: (PolicyBox) -> R) -> R {
+        Unmanaged<PolicyBox>.fromOpaque(config!)._withUnsafeGuaranteedRef(body)
     }
 
     /// Parses the setup and creates a config for `P` (called from a per-type closure).
@@ -54,21 +57,19 @@ enum PolicyThunks {
     }
 
     static let stateLength: @convention(c) (UnsafeRawPointer?) -> UInt64 = { config in
-        UInt64(box(config).stateLength)
+        withBox(config) { UInt64($0.stateLength) }
     }
 
-    static let stateInit: @convention(c) (UnsafePointer<sb_host_api>?, UnsafeRawPointer?, UnsafeMutablePointer<Double>?, UInt64) -> OpaquePointer? = { host, config, state, length in
-        let b = box(config)
+    static let stateInit: @convention(c) (UnsafePointer<sb_host_api>?, UnsafeRawPointer?, UnsafeMutablePointer<Double>?, UInt64) -> OpaquePointer? = { host, config, state, length in withBox(config) { b in
         guard Int(length) == b.stateLength, b.stateLength == 0 || state != nil else {
             return error(host, PolicyError(.invalidArgument, "state_init: expected \(b.stateLength) doubles, got \(length)"))
         }
         b.initialize(UnsafeMutableBufferPointer(start: state, count: Int(length)))
         return nil
-    }
+    } }
 
     static let choose: @convention(c) (UnsafePointer<sb_host_api>?, UnsafeRawPointer?, UnsafePointer<Double>?, UInt64,
-                                       UnsafePointer<sb_choose_request>?, UnsafeMutablePointer<sb_choice>?) -> OpaquePointer? = { host, config, state, length, request, out in
-        let b = box(config)
+                                       UnsafePointer<sb_choose_request>?, UnsafeMutablePointer<sb_choice>?) -> OpaquePointer? = { host, config, state, length, request, out in withBox(config) { b in
         guard let request, let out else { return error(host, PolicyError(.invalidArgument, "choose: NULL argument")) }
         if let e = check(b, state: state, length: length, arms: request.pointee.arm_count, dim: request.pointee.context_dim) { return error(host, e) }
         let r = request.pointee
@@ -82,11 +83,10 @@ enum PolicyThunks {
         } catch {
             return PolicyThunks.error(host, error)
         }
-    }
+    } }
 
     static let update: @convention(c) (UnsafePointer<sb_host_api>?, UnsafeRawPointer?, UnsafePointer<Double>?, UInt64,
-                                       UnsafePointer<sb_update_request>?, UnsafeMutablePointer<Double>?) -> OpaquePointer? = { host, config, state, length, request, delta in
-        let b = box(config)
+                                       UnsafePointer<sb_update_request>?, UnsafeMutablePointer<Double>?) -> OpaquePointer? = { host, config, state, length, request, delta in withBox(config) { b in
         guard let request, delta != nil || length == 0 else { return error(host, PolicyError(.invalidArgument, "update: NULL argument")) }
         let r = request.pointee
         if let e = check(b, state: state, length: length, arms: r.arm_count, dim: r.context_dim) { return error(host, e) }
@@ -101,12 +101,11 @@ enum PolicyThunks {
         } catch {
             return PolicyThunks.error(host, error)
         }
-    }
+    } }
 
     static let chooseSet: @convention(c) (UnsafePointer<sb_host_api>?, UnsafeRawPointer?, UnsafePointer<Double>?, UInt64, UnsafePointer<sb_choose_request>?,
                                           UInt32, UnsafeMutablePointer<UInt32>?, UnsafeMutablePointer<Double>?, UnsafeMutablePointer<UInt32>?) -> OpaquePointer? = {
-        host, config, state, length, request, maxArms, outArms, outWeights, outCount in
-        let b = box(config)
+        host, config, state, length, request, maxArms, outArms, outWeights, outCount in withBox(config) { b in
         guard let request, let outArms, let outWeights, let outCount, maxArms >= 1 else {
             return error(host, PolicyError(.invalidArgument, "choose_set: NULL argument or max_arms = 0"))
         }
@@ -125,12 +124,11 @@ enum PolicyThunks {
         } catch {
             return PolicyThunks.error(host, error)
         }
-    }
+    } }
 
     static let combine: @convention(c) (UnsafePointer<sb_host_api>?, UnsafeRawPointer?, UInt32, UnsafePointer<UnsafePointer<Double>?>?,
                                         UnsafePointer<Double>?, UInt64, UnsafeMutablePointer<Double>?) -> OpaquePointer? = {
-        host, config, count, outputs, weights, length, out in
-        let b = box(config)
+        host, config, count, outputs, weights, length, out in withBox(config) { b in
         guard count >= 1, let outputs, let weights, let out else {
             return error(host, PolicyError(.invalidArgument, "combine: NULL argument or no outputs"))
         }
@@ -142,7 +140,7 @@ enum PolicyThunks {
         } catch {
             return PolicyThunks.error(host, error)
         }
-    }
+    } }
 
     /// Checks that a call's shape matches the configuration.
     static func check(_ b: PolicyBox, state: UnsafePointer<Double>?, length: UInt64, arms: UInt32, dim: UInt32) -> PolicyError? {

@@ -31,14 +31,17 @@ public struct UCB1: Policy {
         var total = 0.0
         for i in 0..<arms { total += stats.count(i) }
         let logTotal = log(max(total, 1))
-        func index(_ i: Int) -> Double {
-            let n = stats.count(i)
-            return n > 0 ? stats.mean(i) + c * (logTotal / n).squareRoot() : .infinity
-        }
         var rng = SplitMix64(seed: request.seed)
-        let (arm, _, best) = PolicyMath.argmaxBreakingTies(arms, &rng, score: index)
-        if let p = probabilities { PolicyMath.uniform(over: arms, into: p) { index($0) == best } }
-        return arm
+        return withUnsafeTemporaryAllocation(of: Double.self, capacity: arms) { index in
+            // Each arm's index once: untried arms first (infinite index), then mean + c·sqrt(ln N / n).
+            for i in 0..<arms {
+                let n = stats.count(i)
+                index[i] = n > 0 ? stats.mean(i) + c * (logTotal / n).squareRoot() : .infinity
+            }
+            let (arm, _, best) = PolicyMath.argmaxBreakingTies(arms, &rng) { index[$0] }
+            if let p = probabilities { PolicyMath.uniform(over: arms, into: p) { index[$0] == best } }
+            return arm
+        }
     }
 
     public func update(state: UnsafeBufferPointer<Double>, request: UpdateRequest,
