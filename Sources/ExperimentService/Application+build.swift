@@ -31,30 +31,36 @@ public struct Stores: Sendable {
     }
 }
 
-/// Builds the router with every route and the problem-response middleware.
-public func buildRouter(stores: Stores, policies: PolicyRegistry, logger: Logger) -> Router<BasicRequestContext> {
+/// Builds the router: open health routes, client routes and admin routes (each behind
+/// its API-key check), all behind the problem-response middleware.
+public func buildRouter(stores: Stores, policies: PolicyRegistry, keys: APIKeys, logger: Logger) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: ProblemMiddleware())
+    let client = router.group().add(middleware: AuthMiddleware(keys: keys, required: .client))
+    let admin = router.group().add(middleware: AuthMiddleware(keys: keys, required: .admin))
+
     let catalog = ExperimentCatalog(repository: stores.repository, registry: policies, state: stores.state)
     HealthController(rewardLog: stores.rewardLog, state: stores.state).addRoutes(to: router)
-    ExperimentsController(catalog: catalog, state: stores.state).addRoutes(to: router)
+    let experiments = ExperimentsController<BasicRequestContext>(catalog: catalog, state: stores.state)
+    experiments.addReadRoutes(to: client)
+    experiments.addManagementRoutes(to: admin)
     AssignmentController(
         service: AssignmentService(catalog: catalog, rewardLog: stores.rewardLog, state: stores.state)
-    ).addRoutes(to: router)
+    ).addRoutes(to: client)
     RewardsController(
         service: RewardService(catalog: catalog, rewardLog: stores.rewardLog, state: stores.state, logger: logger)
-    ).addRoutes(to: router)
-    PoliciesController(registry: policies, libraries: stores.libraries).addRoutes(to: router)
+    ).addRoutes(to: client)
+    PoliciesController(registry: policies, libraries: stores.libraries).addRoutes(to: admin)
     return router
 }
 
 /// Builds the HTTP application on `host:port`.
 public func buildApplication(
-    host: String, port: Int, stores: Stores, policies: PolicyRegistry, logger: Logger,
+    host: String, port: Int, stores: Stores, policies: PolicyRegistry, keys: APIKeys = APIKeys(admin: [], client: []), logger: Logger,
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     Application(
-        router: buildRouter(stores: stores, policies: policies, logger: logger),
+        router: buildRouter(stores: stores, policies: policies, keys: keys, logger: logger),
         configuration: .init(address: .hostname(host, port: port), serverName: "switchboard"),
         onServerRunning: onServerRunning,
         logger: logger

@@ -39,7 +39,11 @@ struct Serve: AsyncParsableCommand {
                 cacheFolder: common.resolvedDataDir + "/plugin-cache", logger: logger)
             try await PolicyBootstrap.load(into: registry, libraries: stores.libraries, logger: logger)
             logger.info("policies loaded", metadata: ["policies": "\(registry.policies.map(\.id))"])
-            let app = buildApplication(host: host, port: port, stores: stores, policies: registry, logger: logger)
+            let keys = APIKeys.fromEnvironment()
+            if keys.isOpen {
+                logger.warning("no API keys configured (SWITCHBOARD_ADMIN_KEYS, SWITCHBOARD_CLIENT_KEYS): every request is accepted")
+            }
+            let app = buildApplication(host: host, port: port, stores: stores, policies: registry, keys: keys, logger: logger)
             let services: [any Service] = (embedded.map { [$0] } ?? []) + [app]
             let group = ServiceGroup(configuration: .init(
                 services: services.map { .init(service: $0) },

@@ -9,7 +9,7 @@ public struct AssignmentController<Context: RequestContext>: Sendable {
         self.service = service
     }
 
-    public func addRoutes(to router: Router<Context>) {
+    public func addRoutes(to router: some RouterMethods<Context>) {
         router.post("/v1/experiments/{key}/assign", use: assign)
     }
 

@@ -10,10 +10,15 @@ public struct ExperimentsController<Context: RequestContext>: Sendable {
         self.state = state
     }
 
-    public func addRoutes(to router: Router<Context>) {
-        router.post("/v1/experiments", use: create)
+    /// Reading experiments (client scope).
+    public func addReadRoutes(to router: some RouterMethods<Context>) {
         router.get("/v1/experiments", use: list)
         router.get("/v1/experiments/{key}", use: show)
+    }
+
+    /// Managing experiments (admin scope).
+    public func addManagementRoutes(to router: some RouterMethods<Context>) {
+        router.post("/v1/experiments", use: create)
     }
 
     @Sendable func create(_ request: Request, context: Context) async throws -> EditedResponse<ExperimentView> {

@@ -10,7 +10,7 @@ public struct HealthController<Context: RequestContext>: Sendable {
         self.state = state
     }
 
-    public func addRoutes(to router: Router<Context>) {
+    public func addRoutes(to router: some RouterMethods<Context>) {
         router.get("/healthz") { _, _ in HealthStatus(status: "ok") }
         router.get("/readyz", use: ready)
     }

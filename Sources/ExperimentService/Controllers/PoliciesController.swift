@@ -11,7 +11,7 @@ public struct PoliciesController<Context: RequestContext>: Sendable {
         self.libraries = libraries
     }
 
-    public func addRoutes(to router: Router<Context>) {
+    public func addRoutes(to router: some RouterMethods<Context>) {
         router.post("/v1/policies", use: register)
         router.get("/v1/policies", use: list)
     }

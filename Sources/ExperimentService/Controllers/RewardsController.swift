@@ -8,7 +8,7 @@ public struct RewardsController<Context: RequestContext>: Sendable {
         self.service = service
     }
 
-    public func addRoutes(to router: Router<Context>) {
+    public func addRoutes(to router: some RouterMethods<Context>) {
         router.post("/v1/rewards", use: reward)
     }
 

@@ -70,21 +70,20 @@ enum TestStores {
 }
 
 /// Runs `test` against the application on the real stores, through Hummingbird's router test client.
-func withApp<T>(stores: Stores? = nil, policies: PolicyRegistry? = nil,
+func withApp<T>(stores: Stores? = nil, policies: PolicyRegistry? = nil, keys: APIKeys = APIKeys(admin: [], client: []),
                 _ test: @Sendable (any TestClientProtocol) async throws -> T) async throws -> T {
     let stores = if let stores { stores } else { try await TestStores.stores() }
-    let app = buildApplication(host: "127.0.0.1", port: 0, stores: stores, policies: policies ?? TestStores.policies, logger: TestStores.logger)
+    let app = buildApplication(host: "127.0.0.1", port: 0, stores: stores, policies: policies ?? TestStores.policies, keys: keys,
+                               logger: TestStores.logger)
     return try await app.test(.router, test)
 }
 
 extension TestClientProtocol {
-    /// Sends `body` (any JSON text) with `method` and returns the response.
-    func send(_ method: HTTPRequest.Method, _ uri: String, json body: String? = nil) async throws -> TestResponse {
-        try await execute(
-            uri: uri, method: method,
-            headers: body == nil ? [:] : [.contentType: "application/json"],
-            body: body.map { ByteBuffer(string: $0) }
-        )
+    /// Sends `body` (any JSON text) with `method`, and a bearer `key` if given, and returns the response.
+    func send(_ method: HTTPRequest.Method, _ uri: String, json body: String? = nil, key: String? = nil) async throws -> TestResponse {
+        var headers: HTTPFields = body == nil ? [:] : [.contentType: "application/json"]
+        if let key { headers[.authorization] = "Bearer \(key)" }
+        return try await execute(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) })
     }
 
     /// Creates a two-arm experiment and returns its key.
