@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import PluginHost
+import ServiceLifecycle
 
 /// The stores a service instance works with.
 public struct Stores: Sendable {
@@ -10,6 +11,10 @@ public struct Stores: Sendable {
     public var rewardLog: any RewardLog
     public var state: any StateStore
     public var libraries: any PolicyLibraryRepository
+    /// The long-running parts of the stores (the group-commit writer), run by the application.
+    public var services: [any Service] {
+        [rewardLog, state].compactMap { $0 as? any Service }
+    }
 
     public init(repository: any ExperimentRepository, rewardLog: any RewardLog, state: any StateStore,
                 libraries: any PolicyLibraryRepository) {
@@ -21,10 +26,11 @@ public struct Stores: Sendable {
 
     /// The real stores: PostgreSQL through libpq and Redis through hiredis, with their
     /// blocking calls on `threadPool`.
-    public static func connect(database: PostgresDatabase, redisURL: String, threadPool: NIOThreadPool) throws -> Stores {
+    public static func connect(database: PostgresDatabase, redisURL: String, threadPool: NIOThreadPool,
+                               logger: Logger = Logger(label: "switchboard")) throws -> Stores {
         Stores(
             repository: PostgresExperimentRepository(database: database),
-            rewardLog: PostgresRewardLog(database: database),
+            rewardLog: PostgresRewardLog(database: database, logger: logger),
             state: try RedisStateStore(url: redisURL, threadPool: threadPool),
             libraries: PostgresPolicyLibraryRepository(database: database)
         )
@@ -62,6 +68,7 @@ public func buildApplication(
     Application(
         router: buildRouter(stores: stores, policies: policies, keys: keys, logger: logger),
         configuration: .init(address: .hostname(host, port: port), serverName: "switchboard"),
+        services: stores.services,
         onServerRunning: onServerRunning,
         logger: logger
     )

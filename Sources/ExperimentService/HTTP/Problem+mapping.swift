@@ -51,6 +51,8 @@ extension Problem {
             return Problem(.internalServerError, code: "policy-failed", title: "Policy failed", detail: detail)
         case .pluginRefused:
             return Problem(.unprocessableContent, code: "plugin-refused", title: "Plugin refused", detail: detail)
+        case .overloaded:
+            return Problem(.serviceUnavailable, code: "overloaded", title: "Overloaded", detail: detail, retryAfter: 1)
         case .invalidContext:
             return Problem(.unprocessableContent, code: "invalid-context", title: "Invalid context", detail: detail)
         }

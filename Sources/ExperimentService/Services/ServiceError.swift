@@ -18,6 +18,8 @@ public enum ServiceError: Error, Equatable, CustomStringConvertible {
     /// A policy failed (a numeric problem, a bug in the plugin).
     case policyFailed(policy: String, message: String)
     case pluginRefused(String)
+    /// The service is saturated; the client should retry shortly.
+    case overloaded(String)
     case invalidContext(String)
 
     public var description: String {
@@ -36,6 +38,7 @@ public enum ServiceError: Error, Equatable, CustomStringConvertible {
         case .policyRefused(let policy, let message): "policy \(policy) refused the request: \(message)"
         case .policyFailed(let policy, let message): "policy \(policy) failed: \(message)"
         case .pluginRefused(let message): message
+        case .overloaded(let reason): "the service is overloaded (\(reason)); retry shortly"
         case .invalidContext(let message): message
         }
     }

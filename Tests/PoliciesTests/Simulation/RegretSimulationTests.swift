@@ -70,7 +70,7 @@ struct RegretSimulationTests {
         #expect(thompson < decaying)
     }
 
-    /// MABWiser 2.x's Thompson sampling on this problem (bench/thompson-reference/run 100000 8):
+    /// MABWiser 2.7.4's Thompson sampling on this problem (bench/thompson-reference/run 100000 8):
     /// mean regret over 8 seeds. MABWiser needs one `fit` before predicting; the one zero
     /// reward per arm it then holds makes its prior effectively Beta(1, 2), so ours is run
     /// with the same prior for the comparison.

@@ -1,70 +1,287 @@
 import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import ServiceLifecycle
 
-/// Decisions and rewards in `switchboard.decisions` and `switchboard.rewards`.
+/// Decisions and rewards in `switchboard.decisions` and `switchboard.rewards`, written by
+/// group commit.
 ///
-/// Each call commits before it returns, so an acknowledged reward is durable.
-public struct PostgresRewardLog: RewardLog {
+/// Concurrent callers enqueue their rows and wait; one writer takes everything queued
+/// (up to `maxBatch` rows), writes it in one transaction — one multi-row `INSERT` for the
+/// decisions and one for the rewards — and resumes every caller once `COMMIT` returns. So
+/// an acknowledged row is durable, and under load one disk flush covers many requests
+/// (batches grow by themselves while the previous one commits). The queue is bounded:
+/// past `maxQueue` rows a caller gets ``ServiceError/overloaded(_:)`` (HTTP 503 with
+/// `Retry-After`) instead of an ever-growing backlog.
+///
+/// Run it as a `Service`; at graceful shutdown it refuses new rows and drains the queue.
+public final class PostgresRewardLog: RewardLog, Service, Sendable {
     let database: PostgresDatabase
+    let maxBatch: Int
+    let maxQueue: Int
+    private let logger: Logger
+    private let state = NIOLockedValueBox(WriterState())
 
-    public init(database: PostgresDatabase) {
+    /// Statistics for metrics: batches written and rows in them.
+    public struct Statistics: Sendable {
+        public var batches = 0
+        public var rows = 0
+        public var lastBatchRows = 0
+        public var queued = 0
+    }
+
+    private struct WriterState {
+        var queue: [Pending] = []
+        var writerWaiting: CheckedContinuation<Void, Never>?
+        var shuttingDown = false
+        var statistics = Statistics()
+    }
+
+    private enum Row {
+        case decision(Decision)
+        case reward(Reward)
+    }
+
+    private struct Pending {
+        var row: Row
+        var continuation: CheckedContinuation<RewardOutcome?, any Error>
+    }
+
+    public init(database: PostgresDatabase, maxBatch: Int = 2_000, maxQueue: Int = 20_000, logger: Logger = Logger(label: "switchboard.reward-log")) {
         self.database = database
+        self.maxBatch = maxBatch
+        self.maxQueue = maxQueue
+        self.logger = logger
+    }
+
+    public var statistics: Statistics {
+        state.withLockedValue { s in
+            var stats = s.statistics
+            stats.queued = s.queue.count
+            return stats
+        }
     }
 
     public func record(_ decision: Decision) async throws {
-        let context = try decision.context.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
-        let parameters: [String?] = [
-            decision.id.uuidString, decision.experiment, String(decision.armIndex), decision.unit,
-            String(decision.propensity), context, decision.policy, String(Int64(bitPattern: decision.seed)),
-        ]
-        try await database.withConnection { conn in
-            try conn.query(
-                """
-                INSERT INTO switchboard.decisions (id, experiment, arm_index, unit, propensity, context, policy, seed)
-                VALUES ($1::uuid, $2, $3::integer, $4, $5::float8, $6::jsonb, $7, $8::bigint)
-                """, parameters)
-        }
-    }
-
-    public func decision(id: UUID) async throws -> Decision? {
-        let rows = try await database.withConnection { conn in
-            try conn.query(
-                "SELECT experiment, arm_index, unit, propensity, context::text, policy, seed FROM switchboard.decisions WHERE id = $1::uuid",
-                [id.uuidString])
-        }
-        guard let row = rows.rows.first else { return nil }
-        let context = try row[4].map { try JSONDecoder().decode([String: Double].self, from: Data($0.utf8)) }
-        return Decision(
-            id: id, experiment: row[0] ?? "", armIndex: row[1].flatMap { Int($0) } ?? 0, unit: row[2] ?? "",
-            propensity: row[3].flatMap { Double($0) } ?? 1, context: context, policy: row[5] ?? "",
-            seed: row[6].flatMap { Int64($0) }.map { UInt64(bitPattern: $0) } ?? 0
-        )
+        _ = try await enqueue(.decision(decision))
     }
 
     public func record(_ reward: Reward) async throws -> RewardOutcome {
-        // One round trip: look the decision up, insert unless a reward for (decision, metric)
-        // exists, and report the value that was there before (the CTE's snapshot predates the insert).
+        try await enqueue(.reward(reward)) ?? .unknownDecision
+    }
+
+    private func enqueue(_ row: Row) async throws -> RewardOutcome? {
+        try await withCheckedThrowingContinuation { continuation in
+            let (accepted, writer, refusal): (Bool, CheckedContinuation<Void, Never>?, ServiceError?) = state.withLockedValue { s in
+                if s.shuttingDown { return (false, nil, .overloaded("the service is shutting down")) }
+                if s.queue.count >= maxQueue {
+                    return (false, nil, .overloaded("the write queue holds \(s.queue.count) rows, its limit"))
+                }
+                s.queue.append(Pending(row: row, continuation: continuation))
+                let writer = s.writerWaiting
+                s.writerWaiting = nil
+                return (true, writer, nil)
+            }
+            if !accepted { continuation.resume(throwing: refusal!) }
+            writer?.resume()
+        }
+    }
+
+    /// The writer loop: one transaction per batch until graceful shutdown or cancellation,
+    /// then drains the queue (rows already accepted are still written).
+    public func run() async throws {
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                while let batch = await nextBatch() {
+                    await write(batch)
+                }
+            } onGracefulShutdown: {
+                self.beginShutdown()
+            }
+        } onCancel: {
+            self.beginShutdown()
+        }
+    }
+
+    private func beginShutdown() {
+        let writer = state.withLockedValue { s -> CheckedContinuation<Void, Never>? in
+            s.shuttingDown = true
+            defer { s.writerWaiting = nil }
+            return s.writerWaiting
+        }
+        writer?.resume()
+    }
+
+    /// The next batch, waiting for rows; nil once shut down and drained.
+    private func nextBatch() async -> [Pending]? {
+        while true {
+            enum Step { case batch([Pending]), finished, wait }
+            let step: Step = state.withLockedValue { s in
+                if !s.queue.isEmpty {
+                    let count = min(maxBatch, s.queue.count)
+                    let batch = Array(s.queue.prefix(count))
+                    s.queue.removeFirst(count)
+                    return .batch(batch)
+                }
+                return s.shuttingDown ? .finished : .wait
+            }
+            switch step {
+            case .batch(let batch): return batch
+            case .finished: return nil
+            case .wait:
+                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                    let resumeNow = state.withLockedValue { s -> Bool in
+                        if !s.queue.isEmpty || s.shuttingDown { return true }
+                        s.writerWaiting = continuation
+                        return false
+                    }
+                    if resumeNow { continuation.resume() }
+                }
+            }
+        }
+    }
+
+    private func write(_ batch: [Pending]) async {
+        var decisions: [DecisionRow] = []
+        var rewards: [RewardRow] = []
+        var rewardIndexes: [Int] = []
+        for (i, pending) in batch.enumerated() {
+            switch pending.row {
+            case .decision(let d):
+                decisions.append(DecisionRow(d))
+            case .reward(let r):
+                rewards.append(RewardRow(decision_id: r.decisionID.uuidString, metric: r.metric, value: r.value))
+                rewardIndexes.append(i)
+            }
+        }
+        do {
+            let encoder = JSONEncoder()
+            let decisionJSON = decisions.isEmpty ? nil : String(decoding: try encoder.encode(decisions), as: UTF8.self)
+            let rewardJSON = rewards.isEmpty ? nil : String(decoding: try encoder.encode(rewards), as: UTF8.self)
+            let values = rewards.map(\.value)
+            let outcomes = try await database.withConnection { conn in
+                try conn.transaction { conn throws(StoreError) -> [RewardOutcome] in
+                    if let decisionJSON { try conn.query(Self.insertDecisions, [decisionJSON]) }
+                    guard let rewardJSON else { return [] }
+                    return try Self.outcomes(conn.query(Self.insertRewards, [rewardJSON]), values: values)
+                }
+            }
+            state.withLockedValue { s in
+                s.statistics.batches += 1
+                s.statistics.rows += batch.count
+                s.statistics.lastBatchRows = batch.count
+            }
+            var next = 0
+            for (i, pending) in batch.enumerated() {
+                if next < rewardIndexes.count, rewardIndexes[next] == i {
+                    pending.continuation.resume(returning: outcomes[next])
+                    next += 1
+                } else {
+                    pending.continuation.resume(returning: nil)
+                }
+            }
+        } catch {
+            logger.error("group commit failed", metadata: ["rows": "\(batch.count)", "error": "\(error)"])
+            for pending in batch { pending.continuation.resume(throwing: error) }
+        }
+    }
+
+    private struct DecisionRow: Encodable {
+        var id: String, experiment: String, arm_index: Int, unit: String, propensity: Double
+        var context: [String: Double]?, policy: String, seed: Int64
+        init(_ d: Decision) {
+            id = d.id.uuidString
+            experiment = d.experiment
+            arm_index = d.armIndex
+            unit = d.unit
+            propensity = d.propensity
+            context = d.context
+            policy = d.policy
+            seed = Int64(bitPattern: d.seed)
+        }
+    }
+
+    private struct RewardRow: Encodable {
+        var decision_id: String, metric: String, value: Double
+    }
+
+    static let insertDecisions = """
+        INSERT INTO switchboard.decisions (id, experiment, arm_index, unit, propensity, context, policy, seed)
+        SELECT id, experiment, arm_index, unit, propensity, context, policy, seed
+        FROM jsonb_to_recordset($1::jsonb)
+             AS t(id uuid, experiment text, arm_index integer, unit text, propensity float8, context jsonb, policy text, seed bigint)
+        """
+
+    /// One statement for a batch of rewards: inserts the first of each (decision, metric)
+    /// whose decision exists, and reports per input row the decision's experiment and arm,
+    /// whether this row was stored, and the value stored before (or by an earlier row).
+    static let insertRewards = """
+        WITH input AS (
+            SELECT t.*, min(t.ord) OVER (PARTITION BY t.decision_id, t.metric) AS first_ord
+            FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (decision_id uuid, metric text, value float8))
+                 WITH ORDINALITY AS t(decision_id, metric, value, ord)),
+        ins AS (
+            INSERT INTO switchboard.rewards (decision_id, metric, value)
+            SELECT i.decision_id, i.metric, i.value
+            FROM input i JOIN switchboard.decisions d ON d.id = i.decision_id
+            WHERE i.ord = i.first_ord
+            ON CONFLICT (decision_id, metric) DO NOTHING
+            RETURNING decision_id, metric, value)
+        SELECT i.ord, d.experiment, d.arm_index,
+               (ins.decision_id IS NOT NULL AND i.ord = i.first_ord) AS stored,
+               coalesce(r.value, ins.value) AS earlier
+        FROM input i
+        LEFT JOIN switchboard.decisions d ON d.id = i.decision_id
+        LEFT JOIN ins ON ins.decision_id = i.decision_id AND ins.metric = i.metric
+        LEFT JOIN switchboard.rewards r ON r.decision_id = i.decision_id AND r.metric = i.metric
+        ORDER BY i.ord
+        """
+
+    /// Each input row's outcome: stored now, a duplicate of the same value, a conflict with
+    /// another value, or no such decision.
+    static func outcomes(_ rows: PostgresRows, values: [Double]) -> [RewardOutcome] {
+        var result = [RewardOutcome](repeating: .unknownDecision, count: values.count)
+        for row in rows.rows {
+            guard let ord = row[0].flatMap({ Int($0) }), values.indices.contains(ord - 1),
+                  let experiment = row[1], let arm = row[2].flatMap({ Int($0) }) else { continue }
+            let sent = values[ord - 1]
+            if row[3] == "t" {
+                result[ord - 1] = .recorded(experiment: experiment, armIndex: arm)
+            } else if let earlier = row[4].flatMap({ Double($0) }), earlier != sent {
+                result[ord - 1] = .conflict(existing: earlier)
+            } else {
+                // The same value, or one committed concurrently by another transaction.
+                result[ord - 1] = .duplicate(experiment: experiment, armIndex: arm)
+            }
+        }
+        return result
+    }
+
+    public func decision(id: UUID) async throws -> Decision? {
+        try await decisions(ids: [id])[id]
+    }
+
+    /// Several decisions in one query.
+    public func decisions(ids: [UUID]) async throws -> [UUID: Decision] {
+        guard !ids.isEmpty else { return [:] }
+        let list = "{" + ids.map(\.uuidString).joined(separator: ",") + "}"
         let rows = try await database.withConnection { conn in
             try conn.query(
-                """
-                WITH d AS (SELECT id, experiment, arm_index FROM switchboard.decisions WHERE id = $1::uuid),
-                ins AS (
-                    INSERT INTO switchboard.rewards (decision_id, metric, value)
-                    SELECT id, $2, $3::float8 FROM d
-                    ON CONFLICT (decision_id, metric) DO NOTHING
-                    RETURNING decision_id)
-                SELECT d.experiment, d.arm_index, (SELECT count(*) FROM ins),
-                       (SELECT r.value FROM switchboard.rewards r WHERE r.decision_id = d.id AND r.metric = $2)
-                FROM d
-                """, [reward.decisionID.uuidString, reward.metric, String(reward.value)])
+                "SELECT id, experiment, arm_index, unit, propensity, context::text, policy, seed FROM switchboard.decisions WHERE id = ANY($1::uuid[])",
+                [list])
         }
-        guard let row = rows.rows.first, let experiment = row[0], let arm = row[1].flatMap({ Int($0) }) else {
-            return .unknownDecision
+        let decoder = JSONDecoder()
+        var result: [UUID: Decision] = [:]
+        for row in rows.rows {
+            guard let id = row[0].flatMap(UUID.init(uuidString:)) else { continue }
+            let context = try row[5].map { try decoder.decode([String: Double].self, from: Data($0.utf8)) }
+            result[id] = Decision(
+                id: id, experiment: row[1] ?? "", armIndex: row[2].flatMap { Int($0) } ?? 0, unit: row[3] ?? "",
+                propensity: row[4].flatMap { Double($0) } ?? 1, context: context, policy: row[6] ?? "",
+                seed: row[7].flatMap { Int64($0) }.map { UInt64(bitPattern: $0) } ?? 0
+            )
         }
-        if row[2] == "1" { return .recorded(experiment: experiment, armIndex: arm) }
-        if let existing = row[3].flatMap({ Double($0) }), existing != reward.value {
-            return .conflict(existing: existing)
-        }
-        return .duplicate(experiment: experiment, armIndex: arm)
+        return result
     }
 
     public func ping() async throws {

@@ -1,0 +1,96 @@
+@testable import ExperimentService
+import Foundation
+import ServiceLifecycle
+import Testing
+
+@Suite("Group commit of decisions and rewards")
+struct GroupCommitTests {
+    /// An experiment row the decisions can reference.
+    static func experiment() async throws -> String {
+        let stores = try await TestStores.stores()
+        let key = TestStores.uniqueKey("gc")
+        let catalog = ExperimentCatalog(repository: stores.repository, registry: TestStores.policies, state: stores.state)
+        _ = try await catalog.create(ExperimentSpec(key: key, arms: [.init(name: "a"), .init(name: "b")]))
+        return key
+    }
+
+    static func decision(_ key: String, _ i: Int) -> Decision {
+        Decision(id: DecisionID.make(), experiment: key, armIndex: i % 2, unit: "u\(i)", propensity: 0.5,
+                 context: nil, policy: "weighted-split@1", seed: UInt64(i))
+    }
+
+    @Test("concurrent writers share transactions, and every acknowledged row is in PostgreSQL")
+    func batches() async throws {
+        let key = try await Self.experiment()
+        let log = PostgresRewardLog(database: TestStores.database)
+        let decisions = (0..<400).map { Self.decision(key, $0) }
+        let outcomes = try await withThrowingTaskGroup(of: RewardOutcome.self) { group in
+            group.addTask { try await log.run(); return .unknownDecision }
+            let results = try await withThrowingTaskGroup(of: RewardOutcome.self) { writers in
+                for d in decisions {
+                    writers.addTask {
+                        try await log.record(d)
+                        return try await log.record(Reward(decisionID: d.id, metric: "reward", value: Double(d.armIndex)))
+                    }
+                }
+                return try await writers.reduce(into: []) { $0.append($1) }
+            }
+            group.cancelAll()
+            return results
+        }
+        #expect(outcomes.count == 400)
+        #expect(outcomes.allSatisfy { if case .recorded = $0 { true } else { false } })
+        let stats = log.statistics
+        #expect(stats.rows == 800)
+        #expect(stats.batches < 800, "\(stats.batches) transactions for 800 rows: nothing was grouped")
+        let counts = try await TestStores.query(
+            "SELECT count(*), sum(r.value) FROM switchboard.decisions d JOIN switchboard.rewards r ON r.decision_id = d.id WHERE d.experiment = $1", [key])
+        #expect(counts == [["400", "200"]])
+    }
+
+    @Test("one batch tells stored, duplicate, conflicting and unknown rewards apart, repeats inside the batch too")
+    func outcomesInOneBatch() async throws {
+        let key = try await Self.experiment()
+        let log = PostgresRewardLog(database: TestStores.database)
+        let d = Self.decision(key, 1)
+        let unknown = DecisionID.make()
+        let results = try await withThrowingTaskGroup(of: [RewardOutcome].self) { group in
+            group.addTask { try await log.run(); return [] }
+            try await log.record(d)
+            let first = try await log.record(Reward(decisionID: d.id, metric: "reward", value: 1))
+            // These four are queued together, so they share one batch.
+            async let a = log.record(Reward(decisionID: d.id, metric: "reward", value: 1))
+            async let b = log.record(Reward(decisionID: d.id, metric: "reward", value: 0))
+            async let c = log.record(Reward(decisionID: unknown, metric: "reward", value: 1))
+            async let e1 = log.record(Reward(decisionID: d.id, metric: "clicks", value: 3))
+            async let e2 = log.record(Reward(decisionID: d.id, metric: "clicks", value: 4))
+            let rest = try await [first, a, b, c, e1, e2]
+            group.cancelAll()
+            return rest
+        }
+        #expect(results[0] == .recorded(experiment: key, armIndex: 1))
+        #expect(results[1] == .duplicate(experiment: key, armIndex: 1))
+        #expect(results[2] == .conflict(existing: 1))
+        #expect(results[3] == .unknownDecision)
+        #expect(results.suffix(2).filter { if case .recorded = $0 { true } else { false } }.count == 1)
+        #expect(results.suffix(2).contains(.conflict(existing: 3)) || results.suffix(2).contains(.conflict(existing: 4)))
+    }
+
+    @Test("a full queue refuses new rows with 'overloaded' instead of growing")
+    func boundedQueue() async throws {
+        let key = try await Self.experiment()
+        let log = PostgresRewardLog(database: TestStores.database, maxQueue: 3)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            // The writer is not running yet, so the queue fills.
+            for i in 0..<3 { group.addTask { try await log.record(Self.decision(key, i)) } }
+            while log.statistics.queued < 3 { try await Task.sleep(for: .milliseconds(5)) }
+            await #expect(throws: ServiceError.overloaded("the write queue holds 3 rows, its limit")) {
+                try await log.record(Self.decision(key, 9))
+            }
+            group.addTask { try await log.run() }
+            while log.statistics.rows < 3 { try await Task.sleep(for: .milliseconds(5)) }
+            group.cancelAll()
+        }
+        #expect(try await TestStores.query("SELECT count(*) FROM switchboard.decisions WHERE experiment = $1", [key]) == [["3"]])
+    }
+}
