@@ -9,19 +9,22 @@ import ServiceLifecycle
 public struct Stores: Sendable {
     public var repository: any ExperimentRepository
     public var rewardLog: any RewardLog
-    public var state: any StateStore
+    public var state: RedisStateStore
     public var libraries: any PolicyLibraryRepository
-    /// The long-running parts of the stores (the group-commit writer), run by the application.
+    /// This replica's batched view of the statistics in Redis.
+    public var shared: SharedPolicyState
+    /// The long-running parts of the stores (the group-commit writer, the Redis flusher), run by the application.
     public var services: [any Service] {
-        [rewardLog, state].compactMap { $0 as? any Service }
+        [rewardLog as? any Service, shared].compactMap { $0 }
     }
 
-    public init(repository: any ExperimentRepository, rewardLog: any RewardLog, state: any StateStore,
-                libraries: any PolicyLibraryRepository) {
+    public init(repository: any ExperimentRepository, rewardLog: any RewardLog, state: RedisStateStore,
+                libraries: any PolicyLibraryRepository, logger: Logger = Logger(label: "switchboard")) {
         self.repository = repository
         self.rewardLog = rewardLog
         self.state = state
         self.libraries = libraries
+        self.shared = SharedPolicyState(store: state, logger: logger)
     }
 
     /// The real stores: PostgreSQL through libpq and Redis through hiredis, with their
@@ -32,7 +35,8 @@ public struct Stores: Sendable {
             repository: PostgresExperimentRepository(database: database),
             rewardLog: PostgresRewardLog(database: database, logger: logger),
             state: try RedisStateStore(url: redisURL, threadPool: threadPool),
-            libraries: PostgresPolicyLibraryRepository(database: database)
+            libraries: PostgresPolicyLibraryRepository(database: database),
+            logger: logger
         )
     }
 }
@@ -47,14 +51,14 @@ public func buildRouter(stores: Stores, policies: PolicyRegistry, keys: APIKeys,
 
     let catalog = ExperimentCatalog(repository: stores.repository, registry: policies, state: stores.state)
     HealthController(rewardLog: stores.rewardLog, state: stores.state).addRoutes(to: router)
-    let experiments = ExperimentsController<BasicRequestContext>(catalog: catalog, state: stores.state)
+    let experiments = ExperimentsController<BasicRequestContext>(catalog: catalog, state: stores.state, shared: stores.shared)
     experiments.addReadRoutes(to: client)
     experiments.addManagementRoutes(to: admin)
     AssignmentController(
-        service: AssignmentService(catalog: catalog, rewardLog: stores.rewardLog, state: stores.state)
+        service: AssignmentService(catalog: catalog, rewardLog: stores.rewardLog, shared: stores.shared)
     ).addRoutes(to: client)
     RewardsController(
-        service: RewardService(catalog: catalog, rewardLog: stores.rewardLog, state: stores.state, logger: logger)
+        service: RewardService(catalog: catalog, rewardLog: stores.rewardLog, shared: stores.shared, logger: logger)
     ).addRoutes(to: client)
     PoliciesController(registry: policies, libraries: stores.libraries).addRoutes(to: admin)
     return router

@@ -4,10 +4,12 @@ import Hummingbird
 public struct ExperimentsController<Context: RequestContext>: Sendable {
     let catalog: ExperimentCatalog
     let state: any StateStore
+    let shared: SharedPolicyState
 
-    public init(catalog: ExperimentCatalog, state: any StateStore) {
+    public init(catalog: ExperimentCatalog, state: any StateStore, shared: SharedPolicyState) {
         self.catalog = catalog
         self.state = state
+        self.shared = shared
     }
 
     /// Reading experiments (client scope).
@@ -39,9 +41,13 @@ public struct ExperimentsController<Context: RequestContext>: Sendable {
 
     @Sendable func show(_ request: Request, context: Context) async throws -> ExperimentView {
         let key = try context.parameters.require("key")
-        let experiment = try await catalog.entry(key).experiment
+        let entry = try await catalog.entry(key)
+        let experiment = entry.experiment
+        await shared.flush()  // this replica's counts first, so the answer includes them
         let counters = try await state.counters(experiment: key, armCount: experiment.arms.count)
-        return ExperimentView(experiment, counters: counters)
+        var view = ExperimentView(experiment, counters: counters)
+        view.statistics = try await shared.statistics(experiment: key, length: entry.policy.stateLength) { try entry.policy.initialState() }
+        return view
     }
 }
 
@@ -73,9 +79,11 @@ public struct ExperimentView: ResponseEncodable, Decodable, Sendable {
     public var rewardWindowSeconds: Int?
     public var salt: String
     public var hashVersion: Int
+    /// The policy statistics as this replica sees them (GET of one experiment only).
+    public var statistics: [Double]?
 
     enum CodingKeys: String, CodingKey {
-        case key, status, control, arms, policy, salt
+        case key, status, control, arms, policy, salt, statistics
         case contextFeatures = "context_features"
         case stickyTTLSeconds = "sticky_ttl_seconds"
         case rewardWindowSeconds = "reward_window_seconds"

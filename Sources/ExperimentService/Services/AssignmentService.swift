@@ -15,16 +15,17 @@ public struct AssignmentService: Sendable {
 
     let catalog: ExperimentCatalog
     let rewardLog: any RewardLog
-    let state: any StateStore
+    let shared: SharedPolicyState
 
-    public init(catalog: ExperimentCatalog, rewardLog: any RewardLog, state: any StateStore) {
+    public init(catalog: ExperimentCatalog, rewardLog: any RewardLog, shared: SharedPolicyState) {
         self.catalog = catalog
         self.rewardLog = rewardLog
-        self.state = state
+        self.shared = shared
     }
 
     /// Assigns `unit` in experiment `key`. Returns after the decision is committed to
-    /// PostgreSQL and counted in Redis; throws if either store is unavailable.
+    /// PostgreSQL; the statistics come from this replica's view of Redis, and the count goes
+    /// out with the next flush. Throws if PostgreSQL or Redis is unavailable.
     public func assign(experiment key: String, unit: String, context: [String: Double]?) async throws -> Assignment {
         guard !unit.isEmpty, unit.utf8.count <= 512 else {
             throw ServiceError.invalidField(path: "unit", reason: "must be a non-empty string of at most 512 bytes")
@@ -32,7 +33,8 @@ public struct AssignmentService: Sendable {
         let entry = try await catalog.entry(key)
         let experiment = entry.experiment
         let vector = try ContextVector.make(context, features: experiment.contextFeatures)
-        let statistics = try await currentState(entry)
+        try await shared.checkAvailable()
+        let statistics = try await shared.statistics(experiment: key, length: entry.policy.stateLength) { try entry.policy.initialState() }
         var rng = SystemRandomNumberGenerator()
         let seed: UInt64 = rng.next()
         let (arm, propensity) = try choose(entry, state: statistics, context: vector, unit: unit, seed: seed)
@@ -40,21 +42,9 @@ public struct AssignmentService: Sendable {
             id: DecisionID.make(), experiment: key, armIndex: arm, unit: unit, propensity: propensity,
             context: context, policy: entry.policy.plugin.id, seed: seed
         )
-        async let logged: Void = rewardLog.record(decision)
-        async let counted: Void = state.recordAssignment(experiment: key, armIndex: arm)
-        _ = try await (logged, counted)
+        try await rewardLog.record(decision)
+        shared.count(experiment: key, arm: arm, assignments: 1)
         return Assignment(experiment: key, variant: experiment.arms[arm].name, decisionID: decision.id, propensity: propensity)
-    }
-
-    /// The policy statistics from Redis (the prior, written now, if Redis has none).
-    func currentState(_ entry: ExperimentCatalog.Entry) async throws -> [Double] {
-        let length = entry.policy.stateLength
-        guard length > 0 else { return [] }
-        let key = entry.experiment.key
-        if let stored = try await state.policyState(experiment: key, length: length) { return stored }
-        let prior = try entry.policy.initialState()
-        try await state.initializePolicyState(experiment: key, prior: prior)
-        return try await state.policyState(experiment: key, length: length) ?? prior
     }
 
     /// Calls the plugin; for costly probabilities, reuses those computed for the same state.

@@ -17,21 +17,22 @@ public struct RewardService: Sendable {
 
     let catalog: ExperimentCatalog
     let rewardLog: any RewardLog
-    let state: any StateStore
+    let shared: SharedPolicyState
     let logger: Logger
 
-    public init(catalog: ExperimentCatalog, rewardLog: any RewardLog, state: any StateStore, logger: Logger) {
+    public init(catalog: ExperimentCatalog, rewardLog: any RewardLog, shared: SharedPolicyState, logger: Logger) {
         self.catalog = catalog
         self.rewardLog = rewardLog
-        self.state = state
+        self.shared = shared
         self.logger = logger
     }
 
     /// Stores a reward; returns only after PostgreSQL committed it.
     ///
     /// The policy checks the reward first (a Bernoulli policy refuses 3.0 before anything
-    /// is stored). Redis is a cache: if it fails after the commit, the reward is still
-    /// acknowledged (it is durable) and the failure is logged.
+    /// is stored). After the commit the policy's delta and the counters are added to this
+    /// replica's shared state and reach Redis with the next flush (retried while Redis is
+    /// down, so an acknowledged reward is also learned from).
     public func reward(decisionID: String, metric: String?, value: Double) async throws -> Status {
         guard let id = UUID(uuidString: decisionID) else {
             throw ServiceError.invalidField(path: "decision_id", reason: "must be a UUID; got '\(decisionID)'")
@@ -55,14 +56,8 @@ public struct RewardService: Sendable {
             return .duplicate
         case .recorded(let experiment, let arm):
             guard metric == Self.learningMetric else { return .recorded }
-            do {
-                try await state.recordReward(experiment: experiment, armIndex: arm, value: value)
-                if let delta, delta.contains(where: { $0 != 0 }) {
-                    try await state.addToPolicyState(experiment: experiment, delta: delta)
-                }
-            } catch {
-                logger.error("reward committed but not applied in Redis", metadata: ["decision_id": "\(decisionID)", "error": "\(error)"])
-            }
+            shared.count(experiment: experiment, arm: arm, rewards: 1, rewardSum: value)
+            if let delta { shared.add(experiment: experiment, delta: delta) }
             return .recorded
         }
     }
@@ -73,8 +68,7 @@ public struct RewardService: Sendable {
         let policy = entry.policy
         guard policy.stateLength > 0 else { return nil }
         let context = try ContextVector.make(decision.context, features: entry.experiment.contextFeatures)
-        let current = try await state.policyState(experiment: decision.experiment, length: policy.stateLength)
-            ?? policy.initialState()
+        let current = try await shared.statistics(experiment: decision.experiment, length: policy.stateLength) { try policy.initialState() }
         do {
             return try policy.update(state: current, context: context, arm: decision.armIndex, reward: reward,
                                      propensity: decision.propensity, time: Date().timeIntervalSince(entry.experiment.createdAt))

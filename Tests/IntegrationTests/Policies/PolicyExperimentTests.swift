@@ -111,8 +111,9 @@ struct PolicyExperimentTests {
                 #expect(r.status == .ok)
             }
             // LinUCB state per arm: A (3x3 with intercept) then b (3). b's intercept entries sum to the rewards.
-            let state = try await TestStores.stores().state.policyState(experiment: key, length: 2 * 12)
-            let s = try #require(state)
+            let view = try await client.send(.get, "/v1/experiments/\(key)").decode(ExperimentView.self)
+            let s = try #require(view.statistics)
+            #expect(s.count == 2 * 12)
             let bIntercepts = s[9 + 2] + s[12 + 9 + 2]
             let bAges = s[9] + s[12 + 9]
             #expect(bIntercepts == 5)

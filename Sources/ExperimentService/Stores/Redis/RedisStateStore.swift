@@ -62,7 +62,12 @@ public final class RedisStateStore: StateStore {
 
     public func policyState(experiment: String, length: Int) async throws -> [Double]? {
         let replies = try await run([["HGETALL", Self.stateKey(experiment)]])
-        guard case .array(let items) = replies[0], !items.isEmpty else { return nil }
+        return Self.parseState(replies[0], length: length)
+    }
+
+    /// Parses an `HGETALL` of a state hash; nil if the hash does not exist.
+    static func parseState(_ reply: RedisReply, length: Int) -> [Double]? {
+        guard case .array(let items) = reply, !items.isEmpty else { return nil }
         var state = [Double](repeating: 0, count: length)
         var i = 0
         while i + 1 < items.count {
