@@ -17,6 +17,10 @@ public struct AssignmentService: Sendable {
     let rewardLog: any RewardLog
     let shared: SharedPolicyState
 
+    /// How long a unit keeps its arm under an adaptive policy when the experiment sets no
+    /// `sticky_ttl_seconds`: 30 days.
+    public static let defaultStickySeconds = 2_592_000
+
     public init(catalog: ExperimentCatalog, rewardLog: any RewardLog, shared: SharedPolicyState) {
         self.catalog = catalog
         self.rewardLog = rewardLog
@@ -34,10 +38,9 @@ public struct AssignmentService: Sendable {
         let experiment = entry.experiment
         let vector = try ContextVector.make(context, features: experiment.contextFeatures)
         try await shared.checkAvailable()
-        let statistics = try await shared.statistics(experiment: key, length: entry.policy.stateLength) { try entry.policy.initialState() }
         var rng = SystemRandomNumberGenerator()
         let seed: UInt64 = rng.next()
-        let (arm, propensity) = try choose(entry, state: statistics, context: vector, unit: unit, seed: seed)
+        let (arm, propensity) = try await decide(entry, context: vector, unit: unit, seed: seed)
         let decision = Decision(
             id: DecisionID.make(), experiment: key, armIndex: arm, unit: unit, propensity: propensity,
             context: context, policy: entry.policy.plugin.id, seed: seed
@@ -45,6 +48,24 @@ public struct AssignmentService: Sendable {
         try await rewardLog.record(decision)
         shared.count(experiment: key, arm: arm, assignments: 1)
         return Assignment(experiment: key, variant: experiment.arms[arm].name, decisionID: decision.id, propensity: propensity)
+    }
+
+    /// The unit's arm: a fixed split decides from the unit's hash alone (sticky with no
+    /// I/O); an adaptive policy keeps a unit on its first arm while its stickiness lasts
+    /// (a Redis key per experiment and unit, with the experiment's TTL), so a returning
+    /// user keeps their variant while the policy learns.
+    func decide(_ entry: ExperimentCatalog.Entry, context: [Double], unit: String, seed: UInt64) async throws -> (Int, Double) {
+        let key = entry.experiment.key
+        let adaptive = entry.policy.plugin.name != ExperimentCatalog.defaultPolicy
+        let store = shared.store
+        if adaptive, let stuck = try await store.stickyArm(experiment: key, unit: unit), stuck.arm < entry.experiment.arms.count {
+            return stuck
+        }
+        let statistics = try await shared.statistics(experiment: key, length: entry.policy.stateLength) { try entry.policy.initialState() }
+        let choice = try choose(entry, state: statistics, context: context, unit: unit, seed: seed)
+        guard adaptive else { return choice }
+        let ttl = entry.experiment.stickyTTLSeconds ?? Self.defaultStickySeconds
+        return try await store.stick(experiment: key, unit: unit, arm: choice.0, propensity: choice.1, ttl: ttl)
     }
 
     /// Calls the plugin; for costly probabilities, reuses those computed for the same state.

@@ -94,6 +94,29 @@ public final class RedisStateStore: StateStore {
         if !commands.isEmpty { try await run(commands) }
     }
 
+    static func stickyKey(_ experiment: String, unit: String) -> String { "sb:{\(experiment)}:sticky:\(unit)" }
+
+    /// The arm (and its original propensity) a unit is stuck to, if its stickiness lasts.
+    public func stickyArm(experiment: String, unit: String) async throws -> (arm: Int, propensity: Double)? {
+        let reply = try await run([["GET", Self.stickyKey(experiment, unit: unit)]])[0]
+        return Self.parseSticky(reply)
+    }
+
+    /// Sticks a unit to an arm for `ttl` seconds unless another replica did so first;
+    /// returns the arm that holds (ours, or the earlier one).
+    public func stick(experiment: String, unit: String, arm: Int, propensity: Double, ttl: Int) async throws -> (arm: Int, propensity: Double) {
+        let key = Self.stickyKey(experiment, unit: unit)
+        let replies = try await run([["SET", key, "\(arm):\(propensity)", "NX", "EX", String(ttl)], ["GET", key]])
+        return Self.parseSticky(replies[1]) ?? (arm, propensity)
+    }
+
+    static func parseSticky(_ reply: RedisReply) -> (arm: Int, propensity: Double)? {
+        guard let text = reply.text else { return nil }
+        let parts = text.split(separator: ":")
+        guard parts.count == 2, let arm = Int(parts[0]), let p = Double(parts[1]) else { return nil }
+        return (arm, p)
+    }
+
     public func ping() async throws {
         try await run([["PING"]])
     }
