@@ -21,6 +21,17 @@ public struct ExperimentsController<Context: RequestContext>: Sendable {
     /// Managing experiments (admin scope).
     public func addManagementRoutes(to router: some RouterMethods<Context>) {
         router.post("/v1/experiments", use: create)
+        for action in [ExperimentCatalog.LifecycleAction.start, .pause, .stop] {
+            router.post("/v1/experiments/{key}/\(action.rawValue)") { _, context in
+                try await self.transition(context: context, action)
+            }
+        }
+    }
+
+    func transition(context: Context, _ action: ExperimentCatalog.LifecycleAction) async throws -> ExperimentView {
+        let key = try context.parameters.require("key")
+        let experiment = try await catalog.transition(key, action)
+        return ExperimentView(experiment, counters: nil)
     }
 
     @Sendable func create(_ request: Request, context: Context) async throws -> EditedResponse<ExperimentView> {

@@ -53,6 +53,10 @@ extension Problem {
             return Problem(.unprocessableContent, code: "plugin-refused", title: "Plugin refused", detail: detail)
         case .overloaded:
             return Problem(.serviceUnavailable, code: "overloaded", title: "Overloaded", detail: detail, retryAfter: 1)
+        case .invalidTransition:
+            return Problem(.conflict, code: "invalid-transition", title: "Invalid lifecycle change", detail: detail)
+        case .notStarted:
+            return Problem(.conflict, code: "not-started", title: "Experiment not started", detail: detail)
         case .invalidContext:
             return Problem(.unprocessableContent, code: "invalid-context", title: "Invalid context", detail: detail)
         }

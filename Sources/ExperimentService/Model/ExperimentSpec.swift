@@ -11,9 +11,11 @@ public struct ExperimentSpec: Codable, Sendable {
     public var rewardWindowSeconds: Int?
     /// Optional fixed salt for the hash split (to reproduce an earlier experiment's buckets).
     public var salt: String?
+    /// `running` (the default) or `draft` (assigns nothing until started).
+    public var status: Experiment.Status?
 
     enum CodingKeys: String, CodingKey {
-        case key, arms, control, policy, salt
+        case key, arms, control, policy, salt, status
         case contextFeatures = "context_features"
         case stickyTTLSeconds = "sticky_ttl_seconds"
         case rewardWindowSeconds = "reward_window_seconds"
@@ -69,13 +71,16 @@ public struct ExperimentSpec: Codable, Sendable {
         case nil, .null?, .object?: break
         default: throw .invalidField(path: "policy.config", reason: "must be a JSON object")
         }
+        if let status, status != .running && status != .draft {
+            throw .invalidField(path: "status", reason: "must be 'running' or 'draft' at creation; got '\(status.rawValue)'")
+        }
         if let name = policy?.name, name.isEmpty {
             throw .invalidField(path: "policy.name", reason: "must not be empty")
         }
         return Experiment(
             key: key, arms: arms, control: control, policy: policy,
             contextFeatures: contextFeatures ?? [], stickyTTLSeconds: stickyTTLSeconds,
-            rewardWindowSeconds: rewardWindowSeconds, salt: salt ?? defaultSalt, hashVersion: 1, status: .running,
+            rewardWindowSeconds: rewardWindowSeconds, salt: salt ?? defaultSalt, hashVersion: 1, status: status ?? .running,
             createdAt: Date()
         )
     }

@@ -40,10 +40,20 @@ public struct AssignmentService: Sendable {
         try await shared.checkAvailable()
         var rng = SystemRandomNumberGenerator()
         let seed: UInt64 = rng.next()
-        let (arm, propensity) = try await decide(entry, context: vector, unit: unit, seed: seed)
+        let arm: Int, propensity: Double, label: String
+        switch experiment.status {
+        case .draft:
+            throw ServiceError.notStarted(key: key)
+        case .paused, .stopped:
+            // Paused and stopped experiments show everyone the control arm; the policy is not asked.
+            (arm, propensity, label) = (experiment.controlIndex, 1, "control (\(experiment.status.rawValue))")
+        case .running:
+            (arm, propensity) = try await decide(entry, context: vector, unit: unit, seed: seed)
+            label = entry.policy.plugin.id
+        }
         let decision = Decision(
             id: DecisionID.make(), experiment: key, armIndex: arm, unit: unit, propensity: propensity,
-            context: context, policy: entry.policy.plugin.id, seed: seed
+            context: context, policy: label, seed: seed
         )
         try await rewardLog.record(decision)
         shared.count(experiment: key, arm: arm, assignments: 1)

@@ -10,10 +10,37 @@ import PluginHost
 public final class ExperimentCatalog: Sendable {
     /// A cached experiment with its policy, configured through the plugin ABI.
     public struct Entry: Sendable {
-        public let experiment: Experiment
+        public var experiment: Experiment
         public let policy: ConfiguredPolicy
         /// Arm probabilities of the last state seen, for policies whose probabilities are costly.
         let probabilities: ProbabilityCache
+        /// When the experiment's row was last read, to pick up lifecycle changes of other replicas.
+        var loadedAt = ContinuousClock.now
+    }
+
+    /// How stale a cached experiment may be before it is read again (lifecycle changes made
+    /// on another replica arrive within this interval).
+    public static let refreshInterval: Duration = .milliseconds(500)
+
+    /// What a lifecycle route does.
+    public enum LifecycleAction: String, Sendable {
+        case start, pause, stop
+
+        var allowedFrom: Set<Experiment.Status> {
+            switch self {
+            case .start: [.draft, .paused, .running]
+            case .pause: [.running, .paused]
+            case .stop: [.draft, .running, .paused, .stopped]
+            }
+        }
+
+        var target: Experiment.Status {
+            switch self {
+            case .start: .running
+            case .pause: .paused
+            case .stop: .stopped
+            }
+        }
     }
 
     /// The policy an experiment gets when its definition names none.
@@ -51,15 +78,47 @@ public final class ExperimentCatalog: Sendable {
         return experiment
     }
 
-    /// The experiment with `key`; throws ``ServiceError/unknownExperiment(key:)``.
+    /// The experiment with `key`; throws ``ServiceError/unknownExperiment(key:)``. A cached
+    /// entry older than ``refreshInterval`` is read again (keeping its configured policy).
     public func entry(_ key: String) async throws -> Entry {
-        if let entry = cache.withLockedValue({ $0[key] }) { return entry }
+        let cached = cache.withLockedValue { $0[key] }
+        if let cached, ContinuousClock.now - cached.loadedAt < Self.refreshInterval { return cached }
         guard ExperimentSpec.isValidKey(key), let experiment = try await repository.find(key: key) else {
             throw ServiceError.unknownExperiment(key: key)
         }
-        let entry = try resolve(experiment)
+        var entry: Entry
+        if var reused = cached, Self.sameDefinition(reused.experiment, experiment) {
+            reused.experiment = experiment
+            reused.loadedAt = .now
+            entry = reused
+        } else {
+            entry = try resolve(experiment)
+        }
+        entry.loadedAt = .now
         cache.withLockedValue { $0[key] = entry }
         return entry
+    }
+
+    /// Starts, pauses or stops an experiment; refuses transitions that make no sense
+    /// (a stopped experiment cannot start again).
+    public func transition(_ key: String, _ action: LifecycleAction) async throws -> Experiment {
+        guard ExperimentSpec.isValidKey(key) else { throw ServiceError.unknownExperiment(key: key) }
+        guard let status = try await repository.transition(key: key, from: action.allowedFrom, to: action.target) else {
+            throw ServiceError.unknownExperiment(key: key)
+        }
+        guard status == action.target else {
+            throw ServiceError.invalidTransition(key: key, action: action.rawValue, status: status.rawValue)
+        }
+        cache.withLockedValue { $0[key]?.loadedAt = .now - Self.refreshInterval }  // re-read on next use
+        return try await entry(key).experiment
+    }
+
+    /// True when only the lifecycle fields differ (the configured policy can be kept).
+    static func sameDefinition(_ a: Experiment, _ b: Experiment) -> Bool {
+        var a = a, b = b
+        a.status = .running
+        b.status = .running
+        return a == b
     }
 
     /// Every experiment, from the repository (refreshing the cache).

@@ -63,10 +63,12 @@ public struct RewardService: Sendable {
     }
 
     /// The policy's additive update for this reward (validates the reward through the plugin).
+    /// Nothing is learned from decisions the policy did not make (control while paused) or
+    /// once the experiment is stopped.
     func policyDelta(for decision: Decision, reward: Double) async throws -> [Double]? {
         let entry = try await catalog.entry(decision.experiment)
         let policy = entry.policy
-        guard policy.stateLength > 0 else { return nil }
+        guard policy.stateLength > 0, entry.experiment.status != .stopped, decision.policy == policy.plugin.id else { return nil }
         let context = try ContextVector.make(decision.context, features: entry.experiment.contextFeatures)
         let current = try await shared.statistics(experiment: decision.experiment, length: policy.stateLength) { try policy.initialState() }
         do {

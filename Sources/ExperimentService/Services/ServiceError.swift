@@ -21,6 +21,9 @@ public enum ServiceError: Error, Equatable, CustomStringConvertible {
     /// The service is saturated; the client should retry shortly.
     case overloaded(String)
     case invalidContext(String)
+    case invalidTransition(key: String, action: String, status: String)
+    /// The experiment is a draft and assigns nothing yet.
+    case notStarted(key: String)
 
     public var description: String {
         switch self {
@@ -40,6 +43,9 @@ public enum ServiceError: Error, Equatable, CustomStringConvertible {
         case .pluginRefused(let message): message
         case .overloaded(let reason): "the service is overloaded (\(reason)); retry shortly"
         case .invalidContext(let message): message
+        case .invalidTransition(let key, let action, let status):
+            "cannot \(action) experiment '\(key)': it is \(status)\(status == "stopped" ? " (a stopped experiment keeps its results and cannot run again)" : "")"
+        case .notStarted(let key): "experiment '\(key)' is a draft; start it with POST /v1/experiments/\(key)/start"
         }
     }
 }

@@ -8,6 +8,9 @@ public protocol ExperimentRepository: Sendable {
     func find(key: String) async throws -> Experiment?
     /// Every experiment, ordered by key.
     func all() async throws -> [Experiment]
+    /// Moves an experiment to `status` if its current status is one of `from`; returns the
+    /// status it has afterwards, or nil if there is no such experiment.
+    func transition(key: String, from: Set<Experiment.Status>, to status: Experiment.Status) async throws -> Experiment.Status?
 }
 
 /// The durable record of decisions and rewards (PostgreSQL in production).

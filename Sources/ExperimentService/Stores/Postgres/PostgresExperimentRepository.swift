@@ -51,6 +51,22 @@ public struct PostgresExperimentRepository: ExperimentRepository {
         try await load(where: "true", [])
     }
 
+    public func transition(key: String, from: Set<Experiment.Status>, to status: Experiment.Status) async throws -> Experiment.Status? {
+        let allowed = "{" + from.map(\.rawValue).sorted().joined(separator: ",") + "}"
+        let rows = try await database.withConnection { conn in
+            // Update when allowed; either way report the status the row has now.
+            try conn.query(
+                """
+                WITH changed AS (
+                    UPDATE switchboard.experiments SET status = $3, updated_at = now()
+                    WHERE key = $1 AND status = ANY($2::text[])
+                    RETURNING status)
+                SELECT coalesce((SELECT status FROM changed), (SELECT status FROM switchboard.experiments WHERE key = $1))
+                """, [key, allowed, status.rawValue])
+        }
+        return rows.rows.first?[0].flatMap(Experiment.Status.init(rawValue:))
+    }
+
     private func load(where condition: String, _ parameters: [String?]) async throws -> [Experiment] {
         let rows = try await database.withConnection { conn in
             try conn.query(
