@@ -41,38 +41,63 @@ public struct Stores: Sendable {
     }
 }
 
+/// The parts of one service instance, wired once: the catalog and the services the
+/// routes and background jobs share.
+public struct ServiceComponents: Sendable {
+    public let stores: Stores
+    public let policies: PolicyRegistry
+    public let catalog: ExperimentCatalog
+    public let assignments: AssignmentService
+    public let rewards: RewardService
+
+    public init(stores: Stores, policies: PolicyRegistry, logger: Logger) {
+        self.stores = stores
+        self.policies = policies
+        catalog = ExperimentCatalog(repository: stores.repository, registry: policies, state: stores.state)
+        assignments = AssignmentService(catalog: catalog, rewardLog: stores.rewardLog, shared: stores.shared)
+        rewards = RewardService(catalog: catalog, rewardLog: stores.rewardLog, shared: stores.shared, logger: logger)
+    }
+
+    /// Everything that runs in the background: the group-commit writer, the Redis flusher,
+    /// the default-reward sweep.
+    public func services(logger: Logger) -> [any Service] {
+        var services = stores.services
+        if let log = stores.rewardLog as? PostgresRewardLog {
+            services.append(DefaultRewardService(repository: stores.repository, rewardLog: log, rewards: rewards, logger: logger))
+        }
+        return services
+    }
+}
+
 /// Builds the router: open health routes, client routes and admin routes (each behind
 /// its API-key check), all behind the problem-response middleware.
-public func buildRouter(stores: Stores, policies: PolicyRegistry, keys: APIKeys, logger: Logger) -> Router<BasicRequestContext> {
+public func buildRouter(_ components: ServiceComponents, keys: APIKeys) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: ProblemMiddleware())
     let client = router.group().add(middleware: AuthMiddleware(keys: keys, required: .client))
     let admin = router.group().add(middleware: AuthMiddleware(keys: keys, required: .admin))
+    let stores = components.stores
 
-    let catalog = ExperimentCatalog(repository: stores.repository, registry: policies, state: stores.state)
     HealthController(rewardLog: stores.rewardLog, state: stores.state).addRoutes(to: router)
-    let experiments = ExperimentsController<BasicRequestContext>(catalog: catalog, state: stores.state, shared: stores.shared)
+    let experiments = ExperimentsController<BasicRequestContext>(catalog: components.catalog, state: stores.state, shared: stores.shared)
     experiments.addReadRoutes(to: client)
     experiments.addManagementRoutes(to: admin)
-    AssignmentController(
-        service: AssignmentService(catalog: catalog, rewardLog: stores.rewardLog, shared: stores.shared)
-    ).addRoutes(to: client)
-    RewardsController(
-        service: RewardService(catalog: catalog, rewardLog: stores.rewardLog, shared: stores.shared, logger: logger)
-    ).addRoutes(to: client)
-    PoliciesController(registry: policies, libraries: stores.libraries).addRoutes(to: admin)
+    AssignmentController(service: components.assignments).addRoutes(to: client)
+    RewardsController(service: components.rewards).addRoutes(to: client)
+    PoliciesController(registry: components.policies, libraries: stores.libraries).addRoutes(to: admin)
     return router
 }
 
-/// Builds the HTTP application on `host:port`.
+/// Builds the HTTP application on `host:port`, with its background services.
 public func buildApplication(
     host: String, port: Int, stores: Stores, policies: PolicyRegistry, keys: APIKeys = APIKeys(admin: [], client: []), logger: Logger,
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
-    Application(
-        router: buildRouter(stores: stores, policies: policies, keys: keys, logger: logger),
+    let components = ServiceComponents(stores: stores, policies: policies, logger: logger)
+    return Application(
+        router: buildRouter(components, keys: keys),
         configuration: .init(address: .hostname(host, port: port), serverName: "switchboard"),
-        services: stores.services,
+        services: components.services(logger: logger),
         onServerRunning: onServerRunning,
         logger: logger
     )

@@ -88,6 +88,7 @@ public struct ExperimentView: ResponseEncodable, Decodable, Sendable {
     public var contextFeatures: [String]
     public var stickyTTLSeconds: Int?
     public var rewardWindowSeconds: Int?
+    public var defaultReward: Double?
     public var salt: String
     public var hashVersion: Int
     /// The policy statistics as this replica sees them (GET of one experiment only).
@@ -98,6 +99,7 @@ public struct ExperimentView: ResponseEncodable, Decodable, Sendable {
         case contextFeatures = "context_features"
         case stickyTTLSeconds = "sticky_ttl_seconds"
         case rewardWindowSeconds = "reward_window_seconds"
+        case defaultReward = "default_reward"
         case hashVersion = "hash_version"
     }
 
@@ -109,6 +111,7 @@ public struct ExperimentView: ResponseEncodable, Decodable, Sendable {
         contextFeatures = e.contextFeatures
         stickyTTLSeconds = e.stickyTTLSeconds
         rewardWindowSeconds = e.rewardWindowSeconds
+        defaultReward = e.defaultReward
         salt = e.salt
         hashVersion = e.hashVersion
         arms = e.arms.enumerated().map { i, arm in

@@ -1,6 +1,7 @@
+import Foundation
 import Hummingbird
 
-/// `POST /v1/rewards`.
+/// `POST /v1/rewards`: one reward, or `{"rewards": [...]}` with a result per item.
 public struct RewardsController<Context: RequestContext>: Sendable {
     let service: RewardService
 
@@ -12,7 +13,7 @@ public struct RewardsController<Context: RequestContext>: Sendable {
         router.post("/v1/rewards", use: reward)
     }
 
-    /// The request body.
+    /// One reward in a request body.
     public struct RewardRequest: Codable, Sendable {
         public var decisionID: String
         public var reward: Double
@@ -24,21 +25,70 @@ public struct RewardsController<Context: RequestContext>: Sendable {
         }
     }
 
-    /// The response body: sent only after the reward is durable.
-    public struct RewardResponse: ResponseEncodable, Decodable, Sendable {
+    /// A batch request body.
+    struct BatchRequest: Decodable {
+        var rewards: [RewardRequest]
+    }
+
+    /// The response for one reward: sent only after the reward is durable.
+    public struct RewardResponse: ResponseEncodable, Codable, Sendable {
         public var decisionID: String
         public var metric: String
-        public var status: RewardService.Status
+        /// `recorded` or `duplicate`; absent when the item failed.
+        public var status: RewardService.Status?
+        /// Whether the policy learns from this reward.
+        public var learned: Bool?
+        /// Why the item failed (batch responses only).
+        public var error: Problem?
 
         enum CodingKeys: String, CodingKey {
-            case metric, status
+            case metric, status, learned, error
             case decisionID = "decision_id"
         }
     }
 
-    @Sendable func reward(_ request: Request, context: Context) async throws -> RewardResponse {
-        let body = try await JSONBody.decode(RewardRequest.self, from: request)
-        let status = try await service.reward(decisionID: body.decisionID, metric: body.metric, value: body.reward)
-        return RewardResponse(decisionID: body.decisionID.lowercased(), metric: body.metric ?? "reward", status: status)
+    /// The response to a batch: one result per item, in order.
+    public struct BatchResponse: ResponseEncodable, Codable, Sendable {
+        public var results: [RewardResponse]
+        public var recorded: Int
+        public var duplicates: Int
+        public var failed: Int
+    }
+
+    @Sendable func reward(_ request: Request, context: Context) async throws -> Response {
+        let body = try await request.body.collect(upTo: JSONBody.maxBytes)
+        let data = Data(body.readableBytesView)
+        guard !data.isEmpty else { throw ServiceError.malformedJSON("the body is empty; send a JSON object") }
+        if let batch = try? JSONDecoder().decode(BatchProbe.self, from: data), batch.rewards != nil {
+            let items = try JSONBody.decode(BatchRequest.self, from: data).rewards
+            guard (1...RewardService.maxBatch).contains(items.count) else {
+                throw ServiceError.invalidField(path: "rewards", reason: "must hold 1 to \(RewardService.maxBatch) rewards; got \(items.count)")
+            }
+            let results = try await service.rewards(items.map { .init(decisionID: $0.decisionID, metric: $0.metric, value: $0.reward) })
+            let responses = zip(items, results).map { item, result in
+                switch result {
+                case .success(let outcome):
+                    RewardResponse(decisionID: item.decisionID.lowercased(), metric: item.metric ?? RewardService.learningMetric,
+                                   status: outcome.status, learned: outcome.learned)
+                case .failure(let error):
+                    RewardResponse(decisionID: item.decisionID, metric: item.metric ?? RewardService.learningMetric, error: Problem.from(error))
+                }
+            }
+            let response = BatchResponse(
+                results: responses,
+                recorded: responses.filter { $0.status == .recorded }.count,
+                duplicates: responses.filter { $0.status == .duplicate }.count,
+                failed: responses.filter { $0.error != nil }.count)
+            return try response.response(from: request, context: context)
+        }
+        let one = try JSONBody.decode(RewardRequest.self, from: data)
+        let outcome = try await service.reward(decisionID: one.decisionID, metric: one.metric, value: one.reward)
+        return try RewardResponse(decisionID: one.decisionID.lowercased(), metric: one.metric ?? RewardService.learningMetric,
+                                  status: outcome.status, learned: outcome.learned).response(from: request, context: context)
+    }
+
+    /// Tells a batch (`{"rewards": [...]}`) from a single reward.
+    private struct BatchProbe: Decodable {
+        var rewards: [JSONValue]?
     }
 }

@@ -10,6 +10,13 @@ public enum DecisionID {
         return make(milliseconds: UInt64(now.timeIntervalSince1970 * 1000), random: rng.next(), rng.next())
     }
 
+    /// When a UUIDv7 was made (its 48-bit millisecond timestamp).
+    public static func timestamp(of id: UUID) -> Date {
+        let b = id.uuid
+        let ms = [b.0, b.1, b.2, b.3, b.4, b.5].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        return Date(timeIntervalSince1970: Double(ms) / 1000)
+    }
+
     /// A UUIDv7 from its parts (tests use this for fixed values).
     public static func make(milliseconds: UInt64, random a: UInt64, _ b: UInt64) -> UUID {
         var bytes = [UInt8](repeating: 0, count: 16)

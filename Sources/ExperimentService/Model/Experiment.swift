@@ -45,6 +45,8 @@ public struct Experiment: Sendable, Equatable {
     public var contextFeatures: [String]
     public var stickyTTLSeconds: Int?
     public var rewardWindowSeconds: Int?
+    /// The reward a decision counts as when none arrives within the reward window.
+    public var defaultReward: Double? = nil
     /// The per-experiment salt of the hash split, fixed at creation.
     public var salt: String
     /// The version of ``StableHash`` used to split units, fixed at creation.

@@ -11,6 +11,8 @@ public struct ExperimentSpec: Codable, Sendable {
     public var rewardWindowSeconds: Int?
     /// Optional fixed salt for the hash split (to reproduce an earlier experiment's buckets).
     public var salt: String?
+    /// The reward a decision counts as when none arrives within `reward_window_seconds`.
+    public var defaultReward: Double?
     /// `running` (the default) or `draft` (assigns nothing until started).
     public var status: Experiment.Status?
 
@@ -19,6 +21,7 @@ public struct ExperimentSpec: Codable, Sendable {
         case contextFeatures = "context_features"
         case stickyTTLSeconds = "sticky_ttl_seconds"
         case rewardWindowSeconds = "reward_window_seconds"
+        case defaultReward = "default_reward"
     }
 
     public init(key: String, arms: [Experiment.Arm], control: String? = nil, salt: String? = nil) {
@@ -71,18 +74,26 @@ public struct ExperimentSpec: Codable, Sendable {
         case nil, .null?, .object?: break
         default: throw .invalidField(path: "policy.config", reason: "must be a JSON object")
         }
+        if let defaultReward {
+            guard defaultReward.isFinite else { throw .invalidField(path: "default_reward", reason: "must be a finite number") }
+            guard rewardWindowSeconds != nil else {
+                throw .invalidField(path: "default_reward", reason: "needs reward_window_seconds (the default applies when the window ends)")
+            }
+        }
         if let status, status != .running && status != .draft {
             throw .invalidField(path: "status", reason: "must be 'running' or 'draft' at creation; got '\(status.rawValue)'")
         }
         if let name = policy?.name, name.isEmpty {
             throw .invalidField(path: "policy.name", reason: "must not be empty")
         }
-        return Experiment(
+        var experiment = Experiment(
             key: key, arms: arms, control: control, policy: policy,
             contextFeatures: contextFeatures ?? [], stickyTTLSeconds: stickyTTLSeconds,
             rewardWindowSeconds: rewardWindowSeconds, salt: salt ?? defaultSalt, hashVersion: 1, status: status ?? .running,
             createdAt: Date()
         )
+        experiment.defaultReward = defaultReward
+        return experiment
     }
 
     /// Experiment keys: `[a-z0-9][a-z0-9_-]{0,62}`.

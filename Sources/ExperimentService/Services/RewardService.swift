@@ -12,8 +12,30 @@ public struct RewardService: Sendable {
         case duplicate
     }
 
+    /// One posted reward.
+    public struct Item: Sendable {
+        public var decisionID: String
+        public var metric: String?
+        public var value: Double
+        public init(decisionID: String, metric: String?, value: Double) {
+            self.decisionID = decisionID
+            self.metric = metric
+            self.value = value
+        }
+    }
+
+    /// What happened to one reward that was accepted.
+    public struct Outcome: Sendable, Equatable {
+        public var status: Status
+        /// Whether the policy learns from it (false for other metrics, after the reward
+        /// window, for stopped experiments and for decisions the policy did not make).
+        public var learned: Bool
+    }
+
     /// The metric that policies learn from; other metrics are stored for analysis only.
     public static let learningMetric = "reward"
+    /// The most rewards one batch request may carry.
+    public static let maxBatch = 1_000
 
     let catalog: ExperimentCatalog
     let rewardLog: any RewardLog
@@ -27,53 +49,113 @@ public struct RewardService: Sendable {
         self.logger = logger
     }
 
-    /// Stores a reward; returns only after PostgreSQL committed it.
-    ///
-    /// The policy checks the reward first (a Bernoulli policy refuses 3.0 before anything
-    /// is stored). After the commit the policy's delta and the counters are added to this
-    /// replica's shared state and reach Redis with the next flush (retried while Redis is
-    /// down, so an acknowledged reward is also learned from).
-    public func reward(decisionID: String, metric: String?, value: Double) async throws -> Status {
-        guard let id = UUID(uuidString: decisionID) else {
-            throw ServiceError.invalidField(path: "decision_id", reason: "must be a UUID; got '\(decisionID)'")
-        }
-        let metric = metric ?? Self.learningMetric
-        guard ExperimentSpec.isValidName(metric) else {
-            throw ServiceError.invalidField(path: "metric", reason: "must match [A-Za-z0-9][A-Za-z0-9_.-]{0,62}; got '\(metric)'")
-        }
-        guard value.isFinite else {
-            throw ServiceError.invalidField(path: "reward", reason: "must be a finite number")
-        }
-        guard let decision = try await rewardLog.decision(id: id) else { throw ServiceError.unknownDecision(id: decisionID) }
-        let delta = metric == Self.learningMetric ? try await policyDelta(for: decision, reward: value) : nil
+    /// Stores one reward; returns only after PostgreSQL committed it.
+    public func reward(decisionID: String, metric: String?, value: Double) async throws -> Outcome {
+        try await rewards([Item(decisionID: decisionID, metric: metric, value: value)])[0].get()
+    }
 
-        switch try await rewardLog.record(Reward(decisionID: id, metric: metric, value: value)) {
-        case .unknownDecision:
-            throw ServiceError.unknownDecision(id: decisionID)
-        case .conflict(let existing):
-            throw ServiceError.rewardConflict(decisionID: decisionID, metric: metric, existing: existing, sent: value)
-        case .duplicate:
-            return .duplicate
-        case .recorded(let experiment, let arm):
-            guard metric == Self.learningMetric else { return .recorded }
-            shared.count(experiment: experiment, arm: arm, rewards: 1, rewardSum: value)
-            if let delta { shared.add(experiment: experiment, delta: delta) }
-            return .recorded
+    /// Stores many rewards with one decision lookup and one group commit; each item gets
+    /// its own result, so one bad item does not fail the others.
+    ///
+    /// The policy checks each reward first (a Bernoulli policy refuses 3.0 before anything
+    /// is stored). After the commit, deltas and counters are added to this replica's shared
+    /// state and reach Redis with the next flush (retried while Redis is down, so an
+    /// acknowledged reward is also learned from).
+    public func rewards(_ items: [Item]) async throws -> [Result<Outcome, ServiceError>] {
+        var results = [Result<Outcome, ServiceError>?](repeating: nil, count: items.count)
+        var parsed: [(index: Int, id: UUID, metric: String)] = []
+        for (i, item) in items.enumerated() {
+            do throws(ServiceError) {
+                parsed.append((i, try Self.validate(item).id, item.metric ?? Self.learningMetric))
+            } catch {
+                results[i] = .failure(error)
+            }
+        }
+        let decisions = try await rewardLog.decisions(ids: parsed.map(\.id))
+        var ready: [(index: Int, reward: Reward, delta: [Double]?, learned: Bool)] = []
+        for p in parsed {
+            guard let decision = decisions[p.id] else {
+                results[p.index] = .failure(.unknownDecision(id: items[p.index].decisionID))
+                continue
+            }
+            do {
+                let (delta, learned) = try await learning(for: decision, metric: p.metric, reward: items[p.index].value)
+                ready.append((p.index, Reward(decisionID: p.id, metric: p.metric, value: items[p.index].value), delta, learned))
+            } catch let error as ServiceError {
+                results[p.index] = .failure(error)
+            }
+        }
+        let outcomes = try await withThrowingTaskGroup(of: (Int, RewardOutcome).self) { group in
+            for (n, item) in ready.enumerated() {
+                group.addTask { (n, try await rewardLog.record(item.reward)) }
+            }
+            return try await group.reduce(into: [Int: RewardOutcome]()) { $0[$1.0] = $1.1 }
+        }
+        for (n, item) in ready.enumerated() {
+            let id = items[item.index].decisionID
+            switch outcomes[n] ?? .unknownDecision {
+            case .unknownDecision:
+                results[item.index] = .failure(.unknownDecision(id: id))
+            case .conflict(let existing):
+                results[item.index] = .failure(.rewardConflict(decisionID: id, metric: item.reward.metric, existing: existing, sent: item.reward.value))
+            case .duplicate:
+                results[item.index] = .success(Outcome(status: .duplicate, learned: false))
+            case .recorded(let experiment, let arm):
+                if item.reward.metric == Self.learningMetric {
+                    shared.count(experiment: experiment, arm: arm, rewards: 1, rewardSum: item.reward.value)
+                }
+                if let delta = item.delta { shared.add(experiment: experiment, delta: delta) }
+                results[item.index] = .success(Outcome(status: .recorded, learned: item.learned))
+            }
+        }
+        return results.map { $0! }
+    }
+
+    /// Learns from default rewards just stored for decisions whose window ended.
+    public func learnDefaults(_ decisions: [Decision], value: Double) async {
+        for decision in decisions {
+            do {
+                let (delta, _) = try await learning(for: decision, metric: Self.learningMetric, reward: value, windowEnded: true)
+                shared.count(experiment: decision.experiment, arm: decision.armIndex, rewards: 1, rewardSum: value)
+                if let delta { shared.add(experiment: decision.experiment, delta: delta) }
+            } catch {
+                logger.error("a default reward was stored but could not be learned", metadata: ["decision_id": "\(decision.id)", "error": "\(error)"])
+            }
         }
     }
 
-    /// The policy's additive update for this reward (validates the reward through the plugin).
-    /// Nothing is learned from decisions the policy did not make (control while paused) or
-    /// once the experiment is stopped.
-    func policyDelta(for decision: Decision, reward: Double) async throws -> [Double]? {
+    static func validate(_ item: Item) throws(ServiceError) -> (id: UUID, Void) {
+        guard let id = UUID(uuidString: item.decisionID) else {
+            throw .invalidField(path: "decision_id", reason: "must be a UUID; got '\(item.decisionID)'")
+        }
+        if let metric = item.metric, !ExperimentSpec.isValidName(metric) {
+            throw .invalidField(path: "metric", reason: "must match [A-Za-z0-9][A-Za-z0-9_.-]{0,62}; got '\(metric)'")
+        }
+        guard item.value.isFinite else { throw .invalidField(path: "reward", reason: "must be a finite number") }
+        return (id, ())
+    }
+
+    /// Whether the policy learns from this reward, and its additive update if so (which
+    /// also validates the reward through the plugin). Nothing is learned from other metrics,
+    /// after the experiment's reward window, once it is stopped, or from decisions the
+    /// policy did not make (the control arm while paused).
+    func learning(for decision: Decision, metric: String, reward: Double, windowEnded: Bool = false) async throws -> (delta: [Double]?, learned: Bool) {
+        guard metric == Self.learningMetric else { return (nil, false) }
         let entry = try await catalog.entry(decision.experiment)
+        let experiment = entry.experiment
         let policy = entry.policy
-        guard policy.stateLength > 0, entry.experiment.status != .stopped, decision.policy == policy.plugin.id else { return nil }
-        let context = try ContextVector.make(decision.context, features: entry.experiment.contextFeatures)
+        guard experiment.status != .stopped, decision.policy == policy.plugin.id else { return (nil, false) }
+        if !windowEnded, let window = experiment.rewardWindowSeconds,
+           Date().timeIntervalSince(DecisionID.timestamp(of: decision.id)) > Double(window) {
+            return (nil, false)
+        }
+        guard policy.stateLength > 0 else { return (nil, true) }
+        let context = try ContextVector.make(decision.context, features: experiment.contextFeatures)
         let current = try await shared.statistics(experiment: decision.experiment, length: policy.stateLength) { try policy.initialState() }
         do {
-            return try policy.update(state: current, context: context, arm: decision.armIndex, reward: reward,
-                                     propensity: decision.propensity, time: Date().timeIntervalSince(entry.experiment.createdAt))
+            let delta = try policy.update(state: current, context: context, arm: decision.armIndex, reward: reward,
+                                          propensity: decision.propensity, time: Date().timeIntervalSince(experiment.createdAt))
+            return (delta, true)
         } catch {
             throw error.code == PluginReportedError.invalidArgument
                 ? ServiceError.policyRefused(policy: policy.plugin.id, message: error.message)

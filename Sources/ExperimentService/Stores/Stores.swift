@@ -19,6 +19,8 @@ public protocol RewardLog: Sendable {
     func record(_ decision: Decision) async throws
     /// The decision with this id, or nil.
     func decision(id: UUID) async throws -> Decision?
+    /// The decisions with these ids (missing ones are absent), in one query.
+    func decisions(ids: [UUID]) async throws -> [UUID: Decision]
     /// Stores a reward idempotently; returns once it is committed.
     func record(_ reward: Reward) async throws -> RewardOutcome
     /// Throws if the database cannot be reached.

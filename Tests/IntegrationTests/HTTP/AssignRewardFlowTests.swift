@@ -87,7 +87,7 @@ struct AssignRewardFlowTests {
                 for _ in 0..<8 {
                     group.addTask {
                         try await client.send(.post, "/v1/rewards", json: #"{"decision_id": "\#(a.decisionID)", "reward": 1}"#)
-                            .decode(RewardResponse.self).status
+                            .decode(RewardResponse.self).status!
                     }
                 }
                 return try await group.reduce(into: []) { $0.append($1) }

@@ -17,7 +17,7 @@ public struct PostgresExperimentRepository: ExperimentRepository {
             experiment.key, experiment.control, policy, features,
             experiment.stickyTTLSeconds.map(String.init), experiment.rewardWindowSeconds.map(String.init),
             experiment.salt, String(experiment.hashVersion), experiment.status.rawValue,
-            String(experiment.createdAt.timeIntervalSince1970), arms,
+            String(experiment.createdAt.timeIntervalSince1970), arms, experiment.defaultReward.map { String($0) },
         ]
         do {
             try await database.withConnection { conn in
@@ -26,10 +26,10 @@ public struct PostgresExperimentRepository: ExperimentRepository {
                         """
                         INSERT INTO switchboard.experiments
                           (key, control_arm, policy, context_features, sticky_ttl_seconds, reward_window_seconds,
-                           salt, hash_version, status, created_at)
+                           salt, hash_version, status, created_at, default_reward)
                         SELECT $1, $2, $3::jsonb, ARRAY(SELECT jsonb_array_elements_text($4::jsonb)),
-                               $5::integer, $6::integer, $7, $8::integer, $9, to_timestamp($10::float8)
-                        """, Array(parameters[0..<10]))
+                               $5::integer, $6::integer, $7, $8::integer, $9, to_timestamp($10::float8), $11::float8
+                        """, Array(parameters[0..<10]) + [parameters[11]])
                     try conn.query(
                         """
                         INSERT INTO switchboard.arms (experiment, arm_index, name, weight, backend)
@@ -73,7 +73,7 @@ public struct PostgresExperimentRepository: ExperimentRepository {
                 """
                 SELECT e.key, e.control_arm, e.policy::text, to_jsonb(e.context_features)::text,
                        e.sticky_ttl_seconds, e.reward_window_seconds, e.salt, e.hash_version, e.status,
-                       extract(epoch FROM e.created_at)::float8,
+                       extract(epoch FROM e.created_at)::float8, e.default_reward,
                        (SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object('name', a.name, 'weight', a.weight, 'backend', a.backend))
                                ORDER BY a.arm_index)
                         FROM switchboard.arms a WHERE a.experiment = e.key)::text
@@ -87,9 +87,9 @@ public struct PostgresExperimentRepository: ExperimentRepository {
             func json<T: Decodable>(_ i: Int, _ type: T.Type) throws -> T? {
                 try row[i].map { try decoder.decode(T.self, from: Data($0.utf8)) }
             }
-            return Experiment(
+            var experiment = Experiment(
                 key: row[0] ?? "",
-                arms: try json(10, [Experiment.Arm].self) ?? [],
+                arms: try json(11, [Experiment.Arm].self) ?? [],
                 control: row[1] ?? "",
                 policy: try json(2, Experiment.PolicyReference.self),
                 contextFeatures: try json(3, [String].self) ?? [],
@@ -100,6 +100,8 @@ public struct PostgresExperimentRepository: ExperimentRepository {
                 status: row[8].flatMap(Experiment.Status.init(rawValue:)) ?? .running,
                 createdAt: Date(timeIntervalSince1970: row[9].flatMap { Double($0) } ?? 0)
             )
+            experiment.defaultReward = row[10].flatMap { Double($0) }
+            return experiment
         }
     }
 }

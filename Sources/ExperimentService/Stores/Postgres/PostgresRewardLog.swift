@@ -284,6 +284,34 @@ public final class PostgresRewardLog: RewardLog, Service, Sendable {
         return result
     }
 
+    /// Gives every decision of `experiment` whose reward window ended without a `reward`
+    /// the default value (source 'default'), at most `limit` at a time, and returns those
+    /// decisions. Replicas may run this concurrently: each decision is defaulted by exactly
+    /// one of them (the one whose insert wins). Looks back one day past the window.
+    public func recordDefaultRewards(experiment: String, windowSeconds: Int, value: Double, limit: Int = 1_000) async throws -> [Decision] {
+        let rows = try await database.withConnection { conn in
+            try conn.query(
+                """
+                WITH due AS (
+                    SELECT d.id FROM switchboard.decisions d
+                    WHERE d.experiment = $1
+                      AND d.created_at < now() - make_interval(secs => $2::float8)
+                      AND d.created_at >= now() - make_interval(secs => $2::float8 + 86400)
+                      AND NOT EXISTS (SELECT 1 FROM switchboard.rewards r WHERE r.decision_id = d.id AND r.metric = 'reward')
+                    ORDER BY d.created_at
+                    LIMIT $4::integer),
+                ins AS (
+                    INSERT INTO switchboard.rewards (decision_id, metric, value, source)
+                    SELECT id, 'reward', $3::float8, 'default' FROM due
+                    ON CONFLICT (decision_id, metric) DO NOTHING
+                    RETURNING decision_id)
+                SELECT decision_id FROM ins
+                """, [experiment, String(windowSeconds), String(value), String(limit)])
+        }
+        let ids = rows.rows.compactMap { $0[0].flatMap(UUID.init(uuidString:)) }
+        return Array(try await decisions(ids: ids).values)
+    }
+
     public func ping() async throws {
         try await database.withConnection { conn in _ = try conn.query("SELECT 1") }
     }

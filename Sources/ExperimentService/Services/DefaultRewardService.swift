@@ -1,0 +1,40 @@
+import Logging
+import ServiceLifecycle
+
+/// Gives decisions whose reward window ended without a reward their experiment's default
+/// reward (as Azure Personalizer does), and teaches the policy from it. Runs every
+/// `interval` on every replica; the database decides which replica defaults each decision.
+public struct DefaultRewardService: Service {
+    let repository: any ExperimentRepository
+    let rewardLog: PostgresRewardLog
+    let rewards: RewardService
+    let interval: Duration
+    let logger: Logger
+
+    public init(repository: any ExperimentRepository, rewardLog: PostgresRewardLog, rewards: RewardService,
+                interval: Duration = .seconds(1), logger: Logger) {
+        self.repository = repository
+        self.rewardLog = rewardLog
+        self.rewards = rewards
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            try? await Task.sleep(for: interval)
+            do { try await sweep() } catch {
+                logger.warning("default-reward sweep failed; will retry", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// One pass over every experiment with a default reward.
+    public func sweep() async throws {
+        for experiment in try await repository.all() where experiment.status != .stopped {
+            guard let window = experiment.rewardWindowSeconds, let value = experiment.defaultReward else { continue }
+            let defaulted = try await rewardLog.recordDefaultRewards(experiment: experiment.key, windowSeconds: window, value: value)
+            if !defaulted.isEmpty { await rewards.learnDefaults(defaulted, value: value) }
+        }
+    }
+}

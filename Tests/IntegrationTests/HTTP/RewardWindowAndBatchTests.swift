@@ -1,0 +1,104 @@
+import ExperimentService
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+typealias BatchResponse = RewardsController<BasicRequestContext>.BatchResponse
+
+@Suite("Batch rewards, reward windows and default rewards")
+struct RewardWindowAndBatchTests {
+    @Test("a batch gets one result per item: recorded, duplicate, conflict, unknown, invalid, refused")
+    func batch() async throws {
+        try await withApp { client in
+            let key = TestStores.uniqueKey("batch")
+            _ = try await client.send(.post, "/v1/experiments", json: #"{"key": "\#(key)", "arms": [{"name": "a"}, {"name": "b"}], "policy": {"name": "thompson"}}"#)
+            var ids: [String] = []
+            for i in 0..<3 {
+                ids.append(try await client.send(.post, "/v1/experiments/\(key)/assign", json: #"{"unit": "u\#(i)"}"#).decode(AssignResponse.self).decisionID)
+            }
+            _ = try await client.send(.post, "/v1/rewards", json: #"{"decision_id": "\#(ids[2])", "reward": 1}"#)
+            let body = """
+                {"rewards": [
+                  {"decision_id": "\(ids[0])", "reward": 1},
+                  {"decision_id": "\(ids[1])", "reward": 0},
+                  {"decision_id": "\(ids[2])", "reward": 1},
+                  {"decision_id": "\(ids[2])", "reward": 0, "metric": "reward"},
+                  {"decision_id": "01900000-0000-7000-8000-000000000000", "reward": 1},
+                  {"decision_id": "nope", "reward": 1},
+                  {"decision_id": "\(ids[1])", "reward": 5, "metric": "revenue"},
+                  {"decision_id": "\(ids[0])", "reward": 2, "metric": "reward"}
+                ]}
+                """
+            let response = try await client.send(.post, "/v1/rewards", json: body)
+            #expect(response.status == .ok)
+            let batch = try response.decode(BatchResponse.self)
+            #expect(batch.results.map(\.status) == [.recorded, .recorded, .duplicate, nil, nil, nil, .recorded, nil])
+            #expect(batch.results.map(\.learned) == [true, true, false, nil, nil, nil, false, nil])
+            #expect(batch.results[3].error?.statusCode == 409)
+            #expect(batch.results[4].error?.detail == "no decision has the id '01900000-0000-7000-8000-000000000000'")
+            #expect(batch.results[5].error?.detail == "field 'decision_id' must be a UUID; got 'nope'")
+            #expect(batch.results[7].error?.detail.contains("thompson (Bernoulli) needs rewards in [0, 1]") == true)
+            #expect((batch.recorded, batch.duplicates, batch.failed) == (3, 1, 4))
+            // Statistics: arm successes and failures add up to the learned rewards (3 so far: ids[2], ids[0], ids[1]).
+            let stats = try #require(try await client.send(.get, "/v1/experiments/\(key)").decode(ExperimentView.self).statistics)
+            #expect(stats.reduce(0, +) == 3)
+        }
+    }
+
+    @Test("an empty or oversized batch is refused")
+    func batchLimits() async throws {
+        try await withApp { client in
+            let empty = try await client.send(.post, "/v1/rewards", json: #"{"rewards": []}"#)
+            #expect(try empty.problem().detail == "field 'rewards' must hold 1 to 1000 rewards; got 0")
+        }
+    }
+
+    @Test("a reward after the window is stored but not learned")
+    func lateReward() async throws {
+        try await withApp { client in
+            let key = TestStores.uniqueKey("late")
+            _ = try await client.send(.post, "/v1/experiments", json: """
+                {"key": "\(key)", "arms": [{"name": "a"}, {"name": "b"}], "policy": {"name": "thompson"}, "reward_window_seconds": 1}
+                """)
+            let a = try await client.send(.post, "/v1/experiments/\(key)/assign", json: #"{"unit": "u"}"#).decode(AssignResponse.self)
+            try await Task.sleep(for: .milliseconds(1_300))
+            let r = try await client.send(.post, "/v1/rewards", json: #"{"decision_id": "\#(a.decisionID)", "reward": 1}"#).decode(RewardResponse.self)
+            #expect(r.status == .recorded)
+            #expect(r.learned == false)
+            let stats = try #require(try await client.send(.get, "/v1/experiments/\(key)").decode(ExperimentView.self).statistics)
+            #expect(stats == [0, 0, 0, 0])
+        }
+    }
+
+    @Test("a decision with no reward by the end of the window counts as the default reward, once")
+    func defaultReward() async throws {
+        try await withApp { client in
+            let key = TestStores.uniqueKey("default")
+            let created = try await client.send(.post, "/v1/experiments", json: """
+                {"key": "\(key)", "arms": [{"name": "a"}, {"name": "b"}], "policy": {"name": "thompson"}, "reward_window_seconds": 1, "default_reward": 0}
+                """)
+            #expect(created.status == .created)
+            let silent = try await client.send(.post, "/v1/experiments/\(key)/assign", json: #"{"unit": "silent"}"#).decode(AssignResponse.self)
+            let answered = try await client.send(.post, "/v1/experiments/\(key)/assign", json: #"{"unit": "answered"}"#).decode(AssignResponse.self)
+            _ = try await client.send(.post, "/v1/rewards", json: #"{"decision_id": "\#(answered.decisionID)", "reward": 1}"#)
+            var rows: [[String?]] = []
+            for _ in 0..<40 where rows.isEmpty {
+                try await Task.sleep(for: .milliseconds(100))
+                rows = try await TestStores.query("SELECT value, source FROM switchboard.rewards WHERE decision_id = $1::uuid", [silent.decisionID])
+            }
+            #expect(rows == [["0", "default"]])
+            #expect(try await TestStores.query("SELECT source FROM switchboard.rewards WHERE decision_id = $1::uuid", [answered.decisionID]) == [["client"]])
+            let stats = try #require(try await client.send(.get, "/v1/experiments/\(key)").decode(ExperimentView.self).statistics)
+            #expect(stats.reduce(0, +) == 2)  // one success (answered) + one failure (the default 0)
+        }
+    }
+
+    @Test("default_reward needs a reward window")
+    func defaultNeedsWindow() async throws {
+        try await withApp { client in
+            let r = try await client.send(.post, "/v1/experiments", json: #"{"key": "x", "arms": [{"name": "a"}], "default_reward": 0}"#)
+            #expect(try r.problem().detail == "field 'default_reward' needs reward_window_seconds (the default applies when the window ends)")
+        }
+    }
+}
