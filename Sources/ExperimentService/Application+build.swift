@@ -13,13 +13,16 @@ public struct Stores: Sendable {
     public var libraries: any PolicyLibraryRepository
     /// This replica's batched view of the statistics in Redis.
     public var shared: SharedPolicyState
+    /// The statistics views (results route).
+    public var results: PostgresResults
     /// The long-running parts of the stores (the group-commit writer, the Redis flusher), run by the application.
     public var services: [any Service] {
         [rewardLog as? any Service, shared].compactMap { $0 }
     }
 
     public init(repository: any ExperimentRepository, rewardLog: any RewardLog, state: RedisStateStore,
-                libraries: any PolicyLibraryRepository, logger: Logger = Logger(label: "switchboard")) {
+                libraries: any PolicyLibraryRepository, results: PostgresResults, logger: Logger = Logger(label: "switchboard")) {
+        self.results = results
         self.repository = repository
         self.rewardLog = rewardLog
         self.state = state
@@ -36,6 +39,7 @@ public struct Stores: Sendable {
             rewardLog: PostgresRewardLog(database: database, logger: logger),
             state: try RedisStateStore(url: redisURL, threadPool: threadPool),
             libraries: PostgresPolicyLibraryRepository(database: database),
+            results: PostgresResults(database: database),
             logger: logger
         )
     }
@@ -79,7 +83,8 @@ public func buildRouter(_ components: ServiceComponents, keys: APIKeys) -> Route
     let stores = components.stores
 
     HealthController(rewardLog: stores.rewardLog, state: stores.state).addRoutes(to: router)
-    let experiments = ExperimentsController<BasicRequestContext>(catalog: components.catalog, state: stores.state, shared: stores.shared)
+    let experiments = ExperimentsController<BasicRequestContext>(catalog: components.catalog, state: stores.state, shared: stores.shared,
+                                                                 results: stores.results)
     experiments.addReadRoutes(to: client)
     experiments.addManagementRoutes(to: admin)
     AssignmentController(service: components.assignments).addRoutes(to: client)

@@ -5,17 +5,26 @@ public struct ExperimentsController<Context: RequestContext>: Sendable {
     let catalog: ExperimentCatalog
     let state: any StateStore
     let shared: SharedPolicyState
+    let results: PostgresResults
 
-    public init(catalog: ExperimentCatalog, state: any StateStore, shared: SharedPolicyState) {
+    public init(catalog: ExperimentCatalog, state: any StateStore, shared: SharedPolicyState, results: PostgresResults) {
         self.catalog = catalog
         self.state = state
         self.shared = shared
+        self.results = results
     }
 
     /// Reading experiments (client scope).
     public func addReadRoutes(to router: some RouterMethods<Context>) {
         router.get("/v1/experiments", use: list)
         router.get("/v1/experiments/{key}", use: show)
+        router.get("/v1/experiments/{key}/results", use: showResults)
+    }
+
+    @Sendable func showResults(_ request: Request, context: Context) async throws -> ResultsView {
+        let key = try context.parameters.require("key")
+        _ = try await catalog.entry(key)  // 404 for an unknown experiment
+        return ResultsView(results: try await results.results(experiment: key))
     }
 
     /// Managing experiments (admin scope).
@@ -123,6 +132,15 @@ public struct ExperimentView: ResponseEncodable, Decodable, Sendable {
             )
         }
     }
+}
+
+/// The response body of `GET /v1/experiments/{key}/results`.
+public struct ResultsView: ResponseEncodable, Decodable, Sendable {
+    public var results: ExperimentResults
+
+    public init(results: ExperimentResults) { self.results = results }
+    public init(from decoder: any Decoder) throws { results = try ExperimentResults(from: decoder) }
+    public func encode(to encoder: any Encoder) throws { try results.encode(to: encoder) }
 }
 
 /// The response body of `GET /v1/experiments`.

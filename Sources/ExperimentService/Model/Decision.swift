@@ -12,6 +12,8 @@ public struct Decision: Sendable, Equatable {
     public var policy: String
     /// The seed the policy was called with: the same seed and state give the same choice.
     public var seed: UInt64
+    /// Every arm's probability at decision time (for sample-ratio checks and offline evaluation).
+    public var probabilities: [Double]? = nil
 }
 
 /// A reward posted for a decision.

@@ -40,20 +40,22 @@ public struct AssignmentService: Sendable {
         try await shared.checkAvailable()
         var rng = SystemRandomNumberGenerator()
         let seed: UInt64 = rng.next()
-        let arm: Int, propensity: Double, label: String
+        let choice: Choice, label: String
         switch experiment.status {
         case .draft:
             throw ServiceError.notStarted(key: key)
         case .paused, .stopped:
             // Paused and stopped experiments show everyone the control arm; the policy is not asked.
-            (arm, propensity, label) = (experiment.controlIndex, 1, "control (\(experiment.status.rawValue))")
+            choice = .certain(experiment.controlIndex, arms: experiment.arms.count)
+            label = "control (\(experiment.status.rawValue))"
         case .running:
-            (arm, propensity) = try await decide(entry, context: vector, unit: unit, seed: seed)
+            choice = try await decide(entry, context: vector, unit: unit, seed: seed)
             label = entry.policy.plugin.id
         }
+        let (arm, propensity) = (choice.arm, choice.propensity)
         let decision = Decision(
             id: DecisionID.make(), experiment: key, armIndex: arm, unit: unit, propensity: propensity,
-            context: context, policy: label, seed: seed
+            context: context, policy: label, seed: seed, probabilities: choice.probabilities
         )
         try await rewardLog.record(decision)
         shared.count(experiment: key, arm: arm, assignments: 1)
@@ -64,22 +66,38 @@ public struct AssignmentService: Sendable {
     /// I/O); an adaptive policy keeps a unit on its first arm while its stickiness lasts
     /// (a Redis key per experiment and unit, with the experiment's TTL), so a returning
     /// user keeps their variant while the policy learns.
-    func decide(_ entry: ExperimentCatalog.Entry, context: [Double], unit: String, seed: UInt64) async throws -> (Int, Double) {
+    func decide(_ entry: ExperimentCatalog.Entry, context: [Double], unit: String, seed: UInt64) async throws -> Choice {
         let key = entry.experiment.key
+        let arms = entry.experiment.arms.count
         let adaptive = entry.policy.plugin.name != ExperimentCatalog.defaultPolicy
         let store = shared.store
-        if adaptive, let stuck = try await store.stickyArm(experiment: key, unit: unit), stuck.arm < entry.experiment.arms.count {
-            return stuck
+        if adaptive, let stuck = try await store.stickyArm(experiment: key, unit: unit), stuck.arm < arms {
+            // A returning unit: its arm is certain; the propensity logged is the original one.
+            return Choice(arm: stuck.arm, propensity: stuck.propensity, probabilities: Choice.certain(stuck.arm, arms: arms).probabilities)
         }
         let statistics = try await shared.statistics(experiment: key, length: entry.policy.stateLength) { try entry.policy.initialState() }
         let choice = try choose(entry, state: statistics, context: context, unit: unit, seed: seed)
         guard adaptive else { return choice }
         let ttl = entry.experiment.stickyTTLSeconds ?? Self.defaultStickySeconds
-        return try await store.stick(experiment: key, unit: unit, arm: choice.0, propensity: choice.1, ttl: ttl)
+        let held = try await store.stick(experiment: key, unit: unit, arm: choice.arm, propensity: choice.propensity, ttl: ttl)
+        return held.arm == choice.arm
+            ? choice
+            : Choice(arm: held.arm, propensity: held.propensity, probabilities: Choice.certain(held.arm, arms: arms).probabilities)
+    }
+
+    /// An arm, its probability, and every arm's probability.
+    struct Choice {
+        var arm: Int
+        var propensity: Double
+        var probabilities: [Double]
+
+        static func certain(_ arm: Int, arms: Int) -> Choice {
+            Choice(arm: arm, propensity: 1, probabilities: (0..<arms).map { $0 == arm ? 1 : 0 })
+        }
     }
 
     /// Calls the plugin; for costly probabilities, reuses those computed for the same state.
-    func choose(_ entry: ExperimentCatalog.Entry, state: [Double], context: [Double], unit: String, seed: UInt64) throws -> (Int, Double) {
+    func choose(_ entry: ExperimentCatalog.Entry, state: [Double], context: [Double], unit: String, seed: UInt64) throws -> Choice {
         let policy = entry.policy
         let experiment = entry.experiment
         let unitHash = StableHash.unitHash(salt: experiment.salt, unit: unit)
@@ -93,7 +111,7 @@ public struct AssignmentService: Sendable {
             guard let probabilities = cached ?? choice.probabilities else { throw ServiceError.policyFailed(policy: policy.plugin.id, message: "no probabilities") }
             if costly && cached == nil { entry.probabilities.store(probabilities, for: fingerprint) }
             // A cached Monte Carlo estimate is smoothed, so every arm keeps positive mass.
-            return (choice.arm, probabilities[choice.arm])
+            return Choice(arm: choice.arm, propensity: probabilities[choice.arm], probabilities: probabilities)
         } catch let error as PluginReportedError {
             throw error.code == PluginReportedError.invalidArgument
                 ? ServiceError.policyRefused(policy: policy.plugin.id, message: error.message)

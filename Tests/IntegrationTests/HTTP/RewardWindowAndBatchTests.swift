@@ -89,8 +89,13 @@ struct RewardWindowAndBatchTests {
             }
             #expect(rows == [["0", "default"]])
             #expect(try await TestStores.query("SELECT source FROM switchboard.rewards WHERE decision_id = $1::uuid", [answered.decisionID]) == [["client"]])
-            let stats = try #require(try await client.send(.get, "/v1/experiments/\(key)").decode(ExperimentView.self).statistics)
-            #expect(stats.reduce(0, +) == 2)  // one success (answered) + one failure (the default 0)
+            // Any replica's sweep may have defaulted it: its delta reaches this one within a refresh.
+            var total = 0.0
+            for _ in 0..<20 where total != 2 {
+                total = try await client.send(.get, "/v1/experiments/\(key)").decode(ExperimentView.self).statistics?.reduce(0, +) ?? 0
+                if total != 2 { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(total == 2)  // one success (answered) + one failure (the default 0)
         }
     }
 

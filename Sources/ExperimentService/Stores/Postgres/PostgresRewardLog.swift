@@ -188,8 +188,9 @@ public final class PostgresRewardLog: RewardLog, Service, Sendable {
 
     private struct DecisionRow: Encodable {
         var id: String, experiment: String, arm_index: Int, unit: String, propensity: Double
-        var context: [String: Double]?, policy: String, seed: Int64
+        var context: [String: Double]?, policy: String, seed: Int64, probabilities: [Double]?
         init(_ d: Decision) {
+            probabilities = d.probabilities
             id = d.id.uuidString
             experiment = d.experiment
             arm_index = d.armIndex
@@ -206,10 +207,11 @@ public final class PostgresRewardLog: RewardLog, Service, Sendable {
     }
 
     static let insertDecisions = """
-        INSERT INTO switchboard.decisions (id, experiment, arm_index, unit, propensity, context, policy, seed)
-        SELECT id, experiment, arm_index, unit, propensity, context, policy, seed
+        INSERT INTO switchboard.decisions (id, experiment, arm_index, unit, propensity, context, policy, seed, probabilities)
+        SELECT id, experiment, arm_index, unit, propensity, context, policy, seed, probabilities
         FROM jsonb_to_recordset($1::jsonb)
-             AS t(id uuid, experiment text, arm_index integer, unit text, propensity float8, context jsonb, policy text, seed bigint)
+             AS t(id uuid, experiment text, arm_index integer, unit text, propensity float8, context jsonb, policy text, seed bigint,
+                  probabilities float8[])
         """
 
     /// One statement for a batch of rewards: inserts the first of each (decision, metric)
