@@ -1,3 +1,4 @@
+import Prometheus
 import Hummingbird
 import Logging
 import NIOCore
@@ -75,14 +76,18 @@ public struct ServiceComponents: Sendable {
 
 /// Builds the router: open health routes, client routes and admin routes (each behind
 /// its API-key check), all behind the problem-response middleware.
-public func buildRouter(_ components: ServiceComponents, keys: APIKeys) -> Router<BasicRequestContext> {
+public func buildRouter(_ components: ServiceComponents, keys: APIKeys, metrics: PrometheusCollectorRegistry? = nil) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
+    router.add(middleware: MetricsMiddleware())
     router.add(middleware: ProblemMiddleware())
     let client = router.group().add(middleware: AuthMiddleware(keys: keys, required: .client))
     let admin = router.group().add(middleware: AuthMiddleware(keys: keys, required: .admin))
     let stores = components.stores
 
     HealthController(rewardLog: stores.rewardLog, state: stores.state).addRoutes(to: router)
+    if let metrics {
+        MetricsController(registry: metrics, rewardLog: stores.rewardLog as? PostgresRewardLog, policies: components.policies).addRoutes(to: router)
+    }
     let experiments = ExperimentsController<BasicRequestContext>(catalog: components.catalog, state: stores.state, shared: stores.shared,
                                                                  results: stores.results)
     experiments.addReadRoutes(to: client)
@@ -95,12 +100,13 @@ public func buildRouter(_ components: ServiceComponents, keys: APIKeys) -> Route
 
 /// Builds the HTTP application on `host:port`, with its background services.
 public func buildApplication(
-    host: String, port: Int, stores: Stores, policies: PolicyRegistry, keys: APIKeys = APIKeys(admin: [], client: []), logger: Logger,
+    host: String, port: Int, stores: Stores, policies: PolicyRegistry, keys: APIKeys = APIKeys(admin: [], client: []),
+    metrics: PrometheusCollectorRegistry? = nil, logger: Logger,
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let components = ServiceComponents(stores: stores, policies: policies, logger: logger)
     return Application(
-        router: buildRouter(components, keys: keys),
+        router: buildRouter(components, keys: keys, metrics: metrics),
         configuration: .init(address: .hostname(host, port: port), serverName: "switchboard"),
         services: components.services(logger: logger),
         onServerRunning: onServerRunning,

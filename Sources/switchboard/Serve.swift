@@ -43,7 +43,8 @@ struct Serve: AsyncParsableCommand {
             if keys.isOpen {
                 logger.warning("no API keys configured (SWITCHBOARD_ADMIN_KEYS, SWITCHBOARD_CLIENT_KEYS): every request is accepted")
             }
-            let app = buildApplication(host: host, port: port, stores: stores, policies: registry, keys: keys, logger: logger)
+            let app = buildApplication(host: host, port: port, stores: stores, policies: registry, keys: keys,
+                                       metrics: MetricsSetup.bootstrap(), logger: logger)
             let services: [any Service] = (embedded.map { [$0] } ?? []) + [app]
             let group = ServiceGroup(configuration: .init(
                 services: services.map { .init(service: $0) },

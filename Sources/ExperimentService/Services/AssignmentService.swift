@@ -1,3 +1,4 @@
+import Metrics
 import Foundation
 import PluginHost
 import PolicyABI
@@ -59,6 +60,7 @@ public struct AssignmentService: Sendable {
         )
         try await rewardLog.record(decision)
         shared.count(experiment: key, arm: arm, assignments: 1)
+        Counter(label: MetricNames.assignments, dimensions: [("experiment", key), ("arm", experiment.arms[arm].name)]).increment()
         return Assignment(experiment: key, variant: experiment.arms[arm].name, decisionID: decision.id, propensity: propensity)
     }
 
@@ -113,6 +115,7 @@ public struct AssignmentService: Sendable {
             // A cached Monte Carlo estimate is smoothed, so every arm keeps positive mass.
             return Choice(arm: choice.arm, propensity: probabilities[choice.arm], probabilities: probabilities)
         } catch let error as PluginReportedError {
+            Counter(label: MetricNames.pluginErrors, dimensions: [("policy", policy.plugin.id)]).increment()
             throw error.code == PluginReportedError.invalidArgument
                 ? ServiceError.policyRefused(policy: policy.plugin.id, message: error.message)
                 : ServiceError.policyFailed(policy: policy.plugin.id, message: error.message)

@@ -1,3 +1,4 @@
+import Metrics
 import Foundation
 import Logging
 import PluginHost
@@ -101,6 +102,7 @@ public struct RewardService: Sendable {
             case .duplicate:
                 results[item.index] = .success(Outcome(status: .duplicate, learned: false))
             case .recorded(let experiment, let arm):
+                Counter(label: MetricNames.rewards, dimensions: [("experiment", experiment), ("metric", item.reward.metric)]).increment()
                 if item.reward.metric == Self.learningMetric {
                     shared.count(experiment: experiment, arm: arm, rewards: 1, rewardSum: item.reward.value)
                 }

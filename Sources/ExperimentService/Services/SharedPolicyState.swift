@@ -1,3 +1,4 @@
+import Metrics
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
@@ -162,7 +163,9 @@ public final class SharedPolicyState: Service, Sendable {
             }
         }
         do {
+            let started = ContinuousClock.now
             let replies = try await store.run(commands)
+            Metrics.Timer(label: MetricNames.redisFlushSeconds).record(duration: ContinuousClock.now - started)
             health.withLockedValue { $0 = Health(lastSuccess: .now, lastError: nil) }
             entries.withLockedValue { entries in
                 for item in work {

@@ -32,6 +32,9 @@ enum TestStores {
         try await Migrator(database: database, logger: logger).migrate(try Migrator.load(from: folder))
     }
 
+    /// The process-wide Prometheus registry (swift-metrics is bootstrapped once per process).
+    static let metrics = MetricsSetup.bootstrap()
+
     /// The policy registry of the test process: the built-in library, loaded once.
     static let policies: PolicyRegistry = {
         let registry = PolicyRegistry(folders: PluginFolders([]), cacheFolder: NSTemporaryDirectory() + "switchboard-test-plugin-cache",
@@ -74,7 +77,7 @@ func withApp<T>(stores: Stores? = nil, policies: PolicyRegistry? = nil, keys: AP
                 _ test: @Sendable (any TestClientProtocol) async throws -> T) async throws -> T {
     let stores = if let stores { stores } else { try await TestStores.stores() }
     let app = buildApplication(host: "127.0.0.1", port: 0, stores: stores, policies: policies ?? TestStores.policies, keys: keys,
-                               logger: TestStores.logger)
+                               metrics: TestStores.metrics, logger: TestStores.logger)
     return try await app.test(.router, test)
 }
 

@@ -1,3 +1,4 @@
+import Metrics
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
@@ -154,6 +155,7 @@ public final class PostgresRewardLog: RewardLog, Service, Sendable {
                 rewardIndexes.append(i)
             }
         }
+        let started = ContinuousClock.now
         do {
             let encoder = JSONEncoder()
             let decisionJSON = decisions.isEmpty ? nil : String(decoding: try encoder.encode(decisions), as: UTF8.self)
@@ -166,6 +168,8 @@ public final class PostgresRewardLog: RewardLog, Service, Sendable {
                     return try Self.outcomes(conn.query(Self.insertRewards, [rewardJSON]), values: values)
                 }
             }
+            Recorder(label: MetricNames.groupCommitRows, aggregate: true).record(batch.count)
+            Metrics.Timer(label: MetricNames.groupCommitSeconds).record(duration: ContinuousClock.now - started)
             state.withLockedValue { s in
                 s.statistics.batches += 1
                 s.statistics.rows += batch.count
