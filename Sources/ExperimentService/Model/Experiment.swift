@@ -1,3 +1,4 @@
+import PolicyABI
 import Foundation
 
 /// An experiment as stored in PostgreSQL and cached by every replica.

@@ -1,3 +1,4 @@
+import PolicyABI
 import Foundation
 import NIOConcurrencyHelpers
 import PluginHost

@@ -47,23 +47,9 @@ public struct DiscountedThompson: Policy {
                        probabilities: UnsafeMutableBufferPointer<Double>?) throws(PolicyError) -> Int {
         try PolicyMath.requireFinite(state, "the state")
         let decay = try scale(-lambda * request.time)
-        var rng = SplitMix64(seed: request.seed)
-        func draw(_ i: Int, _ rng: inout SplitMix64) -> Double {
+        return chooseBySampling(arms: arms, seed: request.seed, samples: samples, probabilities: probabilities) { i, rng in
             Distributions.beta(alpha + decay * state[2 * i], beta + decay * state[2 * i + 1], &rng)
         }
-        var best = 0
-        var bestValue = -Double.infinity
-        for i in 0..<arms {
-            let v = draw(i, &rng)
-            if v > bestValue {
-                bestValue = v
-                best = i
-            }
-        }
-        if let p = probabilities {
-            estimateWinProbabilities(arms: arms, draws: samples, seed: request.seed, into: p) { draw($0, &$1) }
-        }
-        return best
     }
 
     public func update(state: UnsafeBufferPointer<Double>, request: UpdateRequest,

@@ -42,20 +42,9 @@ public struct ThompsonGaussian: Policy {
     public func choose(state: UnsafeBufferPointer<Double>, request: ChooseRequest,
                        probabilities: UnsafeMutableBufferPointer<Double>?) throws(PolicyError) -> Int {
         try PolicyMath.requireFinite(state, "the state")
-        var rng = SplitMix64(seed: request.seed)
-        var best = 0
-        var bestValue = -Double.infinity
-        for i in 0..<arms {
-            let v = draw(state, i, &rng)
-            if v > bestValue {
-                bestValue = v
-                best = i
-            }
+        return chooseBySampling(arms: arms, seed: request.seed, samples: samples, probabilities: probabilities) {
+            draw(state, $0, &$1)
         }
-        if let p = probabilities {
-            estimateWinProbabilities(arms: arms, draws: samples, seed: request.seed, into: p) { draw(state, $0, &$1) }
-        }
-        return best
     }
 
     public func update(state: UnsafeBufferPointer<Double>, request: UpdateRequest,

@@ -1,21 +1,10 @@
 import Foundation
+import PolicyABI
 
 /// A policy's JSON configuration object, with typed accessors that produce precise errors.
 public struct PolicyConfig: Sendable {
-    /// A JSON value.
-    public enum Value: Sendable, Equatable, Decodable {
-        case null, bool(Bool), number(Double), string(String), array([Value]), object([String: Value])
-
-        public init(from decoder: any Decoder) throws {
-            let c = try decoder.singleValueContainer()
-            if c.decodeNil() { self = .null }
-            else if let b = try? c.decode(Bool.self) { self = .bool(b) }
-            else if let n = try? c.decode(Double.self) { self = .number(n) }
-            else if let s = try? c.decode(String.self) { self = .string(s) }
-            else if let a = try? c.decode([Value].self) { self = .array(a) }
-            else { self = .object(try c.decode([String: Value].self)) }
-        }
-    }
+    /// A JSON value (shared with the host, in `PolicyABI`).
+    public typealias Value = JSONValue
 
     public var values: [String: Value]
 

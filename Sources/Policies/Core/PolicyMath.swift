@@ -89,3 +89,23 @@ func estimateWinProbabilities(arms: Int, draws: Int, seed: UInt64, into p: Unsaf
     let total = Double(draws + 1)
     for i in 0..<arms { p[i] /= total }
 }
+
+/// The sampling policies' choose: one draw per arm from `sample`, the largest wins, and
+/// (when asked) Monte Carlo estimates of every arm's probability of winning.
+func chooseBySampling(arms: Int, seed: UInt64, samples: Int, probabilities: UnsafeMutableBufferPointer<Double>?,
+                      sample: (Int, inout SplitMix64) -> Double) -> Int {
+    var rng = SplitMix64(seed: seed)
+    var best = 0
+    var bestValue = -Double.infinity
+    for i in 0..<arms {
+        let v = sample(i, &rng)
+        if v > bestValue {
+            bestValue = v
+            best = i
+        }
+    }
+    if let p = probabilities {
+        estimateWinProbabilities(arms: arms, draws: samples, seed: seed, into: p, sample: sample)
+    }
+    return best
+}

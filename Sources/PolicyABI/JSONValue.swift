@@ -1,4 +1,4 @@
-/// Any JSON value, for opaque configuration that a plugin validates.
+/// Any JSON value: the opaque policy configuration the host stores and a plugin validates.
 public enum JSONValue: Sendable, Equatable, Codable {
     case null
     case bool(Bool)
