@@ -72,19 +72,15 @@ public struct AssignmentService: Sendable {
         let key = entry.experiment.key
         let arms = entry.experiment.arms.count
         let adaptive = entry.policy.plugin.name != ExperimentCatalog.defaultPolicy
-        let store = shared.store
-        if adaptive, let stuck = try await store.stickyArm(experiment: key, unit: unit), stuck.arm < arms {
-            // A returning unit: its arm is certain; the propensity logged is the original one.
-            return Choice(arm: stuck.arm, propensity: stuck.propensity, probabilities: Choice.certain(stuck.arm, arms: arms).probabilities)
-        }
         let statistics = try await shared.statistics(experiment: key, length: entry.policy.stateLength) { try entry.policy.initialState() }
         let choice = try choose(entry, state: statistics, context: context, unit: unit, seed: seed)
         guard adaptive else { return choice }
+        // One round trip: keep the unit's earlier arm if it has one, else stick it to this choice.
         let ttl = entry.experiment.stickyTTLSeconds ?? Self.defaultStickySeconds
-        let held = try await store.stick(experiment: key, unit: unit, arm: choice.arm, propensity: choice.propensity, ttl: ttl)
-        return held.arm == choice.arm
-            ? choice
-            : Choice(arm: held.arm, propensity: held.propensity, probabilities: Choice.certain(held.arm, arms: arms).probabilities)
+        let held = try await shared.store.stick(experiment: key, unit: unit, arm: choice.arm, propensity: choice.propensity, ttl: ttl)
+        guard !held.new, held.arm < arms else { return choice }
+        // A returning unit: its arm is certain; the propensity logged is the original one.
+        return Choice(arm: held.arm, propensity: held.propensity, probabilities: Choice.certain(held.arm, arms: arms).probabilities)
     }
 
     /// An arm, its probability, and every arm's probability.

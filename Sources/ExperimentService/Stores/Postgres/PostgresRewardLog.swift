@@ -160,12 +160,12 @@ public final class PostgresRewardLog: RewardLog, Service, Sendable {
             let encoder = JSONEncoder()
             let decisionJSON = decisions.isEmpty ? nil : String(decoding: try encoder.encode(decisions), as: UTF8.self)
             let rewardJSON = rewards.isEmpty ? nil : String(decoding: try encoder.encode(rewards), as: UTF8.self)
-            let values = rewards.map(\.value)
+            let rowsToWrite = rewards
             let outcomes = try await database.withConnection { conn in
                 try conn.transaction { conn throws(StoreError) -> [RewardOutcome] in
                     if let decisionJSON { try conn.query(Self.insertDecisions, [decisionJSON]) }
                     guard let rewardJSON else { return [] }
-                    return try Self.outcomes(conn.query(Self.insertRewards, [rewardJSON]), values: values)
+                    return try Self.writeRewards(rowsToWrite, json: rewardJSON, conn)
                 }
             }
             Recorder(label: MetricNames.groupCommitRows, aggregate: true).record(batch.count)
@@ -206,7 +206,7 @@ public final class PostgresRewardLog: RewardLog, Service, Sendable {
         }
     }
 
-    private struct RewardRow: Encodable {
+    struct RewardRow: Encodable {
         var decision_id: String, metric: String, value: Double
     }
 
@@ -218,49 +218,68 @@ public final class PostgresRewardLog: RewardLog, Service, Sendable {
                   probabilities float8[])
         """
 
-    /// One statement for a batch of rewards: inserts the first of each (decision, metric)
-    /// whose decision exists, and reports per input row the decision's experiment and arm,
-    /// whether this row was stored, and the value stored before (or by an earlier row).
-    static let insertRewards = """
-        WITH input AS (
-            SELECT t.*, min(t.ord) OVER (PARTITION BY t.decision_id, t.metric) AS first_ord
-            FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (decision_id uuid, metric text, value float8))
-                 WITH ORDINALITY AS t(decision_id, metric, value, ord)),
-        ins AS (
-            INSERT INTO switchboard.rewards (decision_id, metric, value)
-            SELECT i.decision_id, i.metric, i.value
-            FROM input i JOIN switchboard.decisions d ON d.id = i.decision_id
-            WHERE i.ord = i.first_ord
-            ON CONFLICT (decision_id, metric) DO NOTHING
-            RETURNING decision_id, metric, value)
-        SELECT i.ord, d.experiment, d.arm_index,
-               (ins.decision_id IS NOT NULL AND i.ord = i.first_ord) AS stored,
-               coalesce(r.value, ins.value) AS earlier
-        FROM input i
-        LEFT JOIN switchboard.decisions d ON d.id = i.decision_id
-        LEFT JOIN ins ON ins.decision_id = i.decision_id AND ins.metric = i.metric
-        LEFT JOIN switchboard.rewards r ON r.decision_id = i.decision_id AND r.metric = i.metric
-        ORDER BY i.ord
+    /// Looks up, for each reward of a batch (in order), its decision's experiment and arm
+    /// and any value already stored for its (decision, metric). One index probe per row.
+    static let lookUpRewards = """
+        SELECT t.ord, d.experiment, d.arm_index, r.value
+        FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (decision_id uuid, metric text, value float8))
+             WITH ORDINALITY AS t(decision_id, metric, value, ord)
+        LEFT JOIN switchboard.decisions d ON d.id = t.decision_id
+        LEFT JOIN switchboard.rewards r ON r.decision_id = t.decision_id AND r.metric = t.metric
+        ORDER BY t.ord
         """
 
-    /// Each input row's outcome: stored now, a duplicate of the same value, a conflict with
-    /// another value, or no such decision.
-    static func outcomes(_ rows: PostgresRows, values: [Double]) -> [RewardOutcome] {
-        var result = [RewardOutcome](repeating: .unknownDecision, count: values.count)
-        for row in rows.rows {
-            guard let ord = row[0].flatMap({ Int($0) }), values.indices.contains(ord - 1),
+    /// Inserts the rewards chosen for insertion; returns those that were stored (another
+    /// transaction may have stored the same key since the look-up).
+    static let insertRewards = """
+        INSERT INTO switchboard.rewards (decision_id, metric, value)
+        SELECT decision_id, metric, value FROM jsonb_to_recordset($1::jsonb) AS t(decision_id uuid, metric text, value float8)
+        ON CONFLICT (decision_id, metric) DO NOTHING
+        RETURNING decision_id, metric
+        """
+
+    /// Writes a batch of rewards in the caller's transaction and returns each row's outcome:
+    /// stored now, a duplicate of the same value, a conflict with another value, or no such
+    /// decision. Two statements whatever the batch size (a single statement joining the
+    /// insert's results back to its input made PostgreSQL use a quadratic nested loop).
+    static func writeRewards(_ rewards: [RewardRow], json: String, _ conn: PostgresConnection) throws(StoreError) -> [RewardOutcome] {
+        let found = try conn.query(lookUpRewards, [json])
+        var outcomes = [RewardOutcome](repeating: .unknownDecision, count: rewards.count)
+        var decisionOf = [(experiment: String, arm: Int)?](repeating: nil, count: rewards.count)
+        var firstIndex: [String: Int] = [:]
+        var toInsert: [Int] = []
+        for row in found.rows {
+            guard let ord = row[0].flatMap({ Int($0) }), rewards.indices.contains(ord - 1),
                   let experiment = row[1], let arm = row[2].flatMap({ Int($0) }) else { continue }
-            let sent = values[ord - 1]
-            if row[3] == "t" {
-                result[ord - 1] = .recorded(experiment: experiment, armIndex: arm)
-            } else if let earlier = row[4].flatMap({ Double($0) }), earlier != sent {
-                result[ord - 1] = .conflict(existing: earlier)
+            let i = ord - 1
+            decisionOf[i] = (experiment, arm)
+            let key = rewards[i].decision_id.lowercased() + "\u{0}" + rewards[i].metric
+            if let existing = row[3].flatMap({ Double($0) }) {
+                outcomes[i] = existing == rewards[i].value ? .duplicate(experiment: experiment, armIndex: arm) : .conflict(existing: existing)
+            } else if let first = firstIndex[key] {
+                // A repeat inside this batch: judged against the first occurrence below.
+                outcomes[i] = rewards[first].value == rewards[i].value ? .duplicate(experiment: experiment, armIndex: arm)
+                                                                      : .conflict(existing: rewards[first].value)
             } else {
-                // The same value, or one committed concurrently by another transaction.
-                result[ord - 1] = .duplicate(experiment: experiment, armIndex: arm)
+                firstIndex[key] = i
+                toInsert.append(i)
             }
         }
-        return result
+        guard !toInsert.isEmpty else { return outcomes }
+        let insertJSON: String
+        do {
+            insertJSON = String(decoding: try JSONEncoder().encode(toInsert.map { rewards[$0] }), as: UTF8.self)
+        } catch {
+            throw StoreError(.unexpectedReply, store: .postgres, message: "cannot encode rewards: \(error)")
+        }
+        let stored = Set(try conn.query(insertRewards, [insertJSON]).rows.map { ($0[0] ?? "").lowercased() + "\u{0}" + ($0[1] ?? "") })
+        for i in toInsert {
+            guard let (experiment, arm) = decisionOf[i] else { continue }
+            let key = rewards[i].decision_id.lowercased() + "\u{0}" + rewards[i].metric
+            // Not stored: another transaction stored this key since the look-up.
+            outcomes[i] = stored.contains(key) ? .recorded(experiment: experiment, armIndex: arm) : .duplicate(experiment: experiment, armIndex: arm)
+        }
+        return outcomes
     }
 
     public func decision(id: UUID) async throws -> Decision? {

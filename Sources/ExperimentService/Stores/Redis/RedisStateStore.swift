@@ -102,12 +102,14 @@ public final class RedisStateStore: StateStore {
         return Self.parseSticky(reply)
     }
 
-    /// Sticks a unit to an arm for `ttl` seconds unless another replica did so first;
-    /// returns the arm that holds (ours, or the earlier one).
-    public func stick(experiment: String, unit: String, arm: Int, propensity: Double, ttl: Int) async throws -> (arm: Int, propensity: Double) {
+    /// Sticks a unit to an arm for `ttl` seconds unless it is stuck already (by an earlier
+    /// request or another replica); one round trip (`SET NX EX GET`, Redis 7). Returns the
+    /// arm that holds, and whether it is the one given now.
+    public func stick(experiment: String, unit: String, arm: Int, propensity: Double, ttl: Int) async throws -> (arm: Int, propensity: Double, new: Bool) {
         let key = Self.stickyKey(experiment, unit: unit)
-        let replies = try await run([["SET", key, "\(arm):\(propensity)", "NX", "EX", String(ttl)], ["GET", key]])
-        return Self.parseSticky(replies[1]) ?? (arm, propensity)
+        let reply = try await run([["SET", key, "\(arm):\(propensity)", "NX", "EX", String(ttl), "GET"]])[0]
+        if let earlier = Self.parseSticky(reply) { return (earlier.arm, earlier.propensity, false) }
+        return (arm, propensity, true)
     }
 
     static func parseSticky(_ reply: RedisReply) -> (arm: Int, propensity: Double)? {
