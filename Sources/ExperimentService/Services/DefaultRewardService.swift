@@ -29,8 +29,10 @@ public struct DefaultRewardService: Service {
         }
     }
 
-    /// One pass over every experiment with a default reward.
+    /// One pass over every experiment with a default reward. Skipped while Redis does not
+    /// answer: a replica that cannot share what it learns leaves the defaults to the others.
     public func sweep() async throws {
+        try await rewards.shared.checkAvailable()
         for experiment in try await repository.all() where experiment.status != .stopped {
             guard let window = experiment.rewardWindowSeconds, let value = experiment.defaultReward else { continue }
             let defaulted = try await rewardLog.recordDefaultRewards(experiment: experiment.key, windowSeconds: window, value: value)

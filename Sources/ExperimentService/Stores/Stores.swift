@@ -28,12 +28,8 @@ public protocol RewardLog: Sendable {
 }
 
 /// Hot shared state (Redis in production): live per-arm counters and each experiment's
-/// policy statistics.
+/// policy statistics. Writes go through ``SharedPolicyState``, which batches them.
 public protocol StateStore: Sendable {
-    /// Counts one assignment of `armIndex`.
-    func recordAssignment(experiment: String, armIndex: Int) async throws
-    /// Counts one reward of `value` for `armIndex`.
-    func recordReward(experiment: String, armIndex: Int, value: Double) async throws
     /// The counters of arms `0..<armCount`.
     func counters(experiment: String, armCount: Int) async throws -> [ArmCounters]
     /// Throws if Redis cannot be reached.
@@ -45,8 +41,6 @@ public protocol StateStore: Sendable {
     /// race with other replicas and with deltas. Returns true if this call wrote it.
     @discardableResult
     func initializePolicyState(experiment: String, prior: [Double]) async throws -> Bool
-    /// Adds `delta` to the statistics.
-    func addToPolicyState(experiment: String, delta: [Double]) async throws
 }
 
 /// The plugin libraries registered at run time, so every replica loads them too.

@@ -76,14 +76,14 @@ struct RewardWindowAndBatchTests {
         try await withApp { client in
             let key = TestStores.uniqueKey("default")
             let created = try await client.send(.post, "/v1/experiments", json: """
-                {"key": "\(key)", "arms": [{"name": "a"}, {"name": "b"}], "policy": {"name": "thompson"}, "reward_window_seconds": 1, "default_reward": 0}
+                {"key": "\(key)", "arms": [{"name": "a"}, {"name": "b"}], "policy": {"name": "thompson"}, "reward_window_seconds": 3, "default_reward": 0}
                 """)
             #expect(created.status == .created)
             let silent = try await client.send(.post, "/v1/experiments/\(key)/assign", json: #"{"unit": "silent"}"#).decode(AssignResponse.self)
             let answered = try await client.send(.post, "/v1/experiments/\(key)/assign", json: #"{"unit": "answered"}"#).decode(AssignResponse.self)
             _ = try await client.send(.post, "/v1/rewards", json: #"{"decision_id": "\#(answered.decisionID)", "reward": 1}"#)
             var rows: [[String?]] = []
-            for _ in 0..<40 where rows.isEmpty {
+            for _ in 0..<100 where rows.isEmpty {  // the window is 3 s; sweeps run every second
                 try await Task.sleep(for: .milliseconds(100))
                 rows = try await TestStores.query("SELECT value, source FROM switchboard.rewards WHERE decision_id = $1::uuid", [silent.decisionID])
             }

@@ -27,7 +27,7 @@ struct StickinessTests {
             }
             let ttl = try await TestStores.stores().state.run([["TTL", RedisStateStore.stickyKey(key, unit: "returning-user")]])[0]
             guard case .integer(let seconds) = ttl else { Issue.record("no TTL: \(ttl)"); return }
-            #expect((590...600).contains(seconds))
+            #expect((500...600).contains(seconds))  // 600 s, less the time the test took since
         }
     }
 

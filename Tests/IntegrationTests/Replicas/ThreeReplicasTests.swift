@@ -98,10 +98,16 @@ struct ThreeReplicasTests {
             expected[2 * s.arm] += Double(s.reward)
             expected[2 * s.arm + 1] += Double(1 - s.reward)
         }
-        try await Task.sleep(for: .milliseconds(400))  // every replica flushes and refreshes
         for r in replicas {
-            let body = try await Self.request(r.base + "/v1/experiments/\(key)", method: "GET").body
-            let view = try JSONDecoder().decode(ExperimentView.self, from: body)
+            // Every replica flushes every 20 ms and refreshes every 100 ms; polled for slow machines.
+            var view: ExperimentView
+            var polls = 0
+            repeat {
+                let body = try await Self.request(r.base + "/v1/experiments/\(key)", method: "GET").body
+                view = try JSONDecoder().decode(ExperimentView.self, from: body)
+                polls += 1
+                if view.statistics != expected { try await Task.sleep(for: .milliseconds(50)) }
+            } while view.statistics != expected && polls < 60
             #expect(view.statistics == expected, "replica \(r.base)")
             #expect(view.arms.compactMap(\.assignments).reduce(0, +) == Int64(rounds))
             #expect(view.arms.compactMap(\.rewards).reduce(0, +) == Int64(rounds))

@@ -28,15 +28,4 @@ struct RedisConnectionTests {
         #expect(throws: StoreError.self) { try RedisConnection.Endpoint(url: "http://localhost") }
         #expect(throws: StoreError.self) { try RedisConnection.Endpoint(url: "redis://localhost/x") }
     }
-
-    @Test("the counters of the state store add up")
-    func counters() async throws {
-        let state = try await TestStores.stores().state
-        let key = TestStores.uniqueKey("counters")
-        for _ in 0..<3 { try await state.recordAssignment(experiment: key, armIndex: 1) }
-        try await state.recordReward(experiment: key, armIndex: 1, value: 0.25)
-        try await state.recordReward(experiment: key, armIndex: 1, value: 0.5)
-        let counters = try await state.counters(experiment: key, armCount: 2)
-        #expect(counters == [ArmCounters(), ArmCounters(assignments: 3, rewards: 2, rewardSum: 0.75)])
-    }
 }

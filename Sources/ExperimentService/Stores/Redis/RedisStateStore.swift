@@ -25,19 +25,6 @@ public final class RedisStateStore: StateStore {
 
     static func countersKey(_ experiment: String) -> String { "sb:{\(experiment)}:counters" }
 
-    public func recordAssignment(experiment: String, armIndex: Int) async throws {
-        let key = Self.countersKey(experiment)
-        try await run([["HINCRBY", key, "\(armIndex):assignments", "1"]])
-    }
-
-    public func recordReward(experiment: String, armIndex: Int, value: Double) async throws {
-        let key = Self.countersKey(experiment)
-        try await run([
-            ["HINCRBY", key, "\(armIndex):rewards", "1"],
-            ["HINCRBYFLOAT", key, "\(armIndex):reward_sum", String(value)],
-        ])
-    }
-
     public func counters(experiment: String, armCount: Int) async throws -> [ArmCounters] {
         let replies = try await run([["HGETALL", Self.countersKey(experiment)]])
         var result = [ArmCounters](repeating: ArmCounters(), count: armCount)
@@ -88,7 +75,7 @@ public final class RedisStateStore: StateStore {
         return true
     }
 
-    public func addToPolicyState(experiment: String, delta: [Double]) async throws {
+    func addToPolicyState(experiment: String, delta: [Double]) async throws {
         let key = Self.stateKey(experiment)
         let commands = delta.enumerated().compactMap { i, v in v == 0 ? nil : ["HINCRBYFLOAT", key, String(i), String(v)] }
         if !commands.isEmpty { try await run(commands) }
