@@ -68,6 +68,21 @@ struct CountSumStats {
     }
 }
 
+/// The arm whose draw from `sample` is largest (one draw per arm, in arm order).
+@inline(__always)
+func sampledArgmax(arms: Int, _ rng: inout SplitMix64, sample: (Int, inout SplitMix64) -> Double) -> Int {
+    var best = 0
+    var bestValue = -Double.infinity
+    for i in 0..<arms {
+        let v = sample(i, &rng)
+        if v > bestValue {
+            bestValue = v
+            best = i
+        }
+    }
+    return best
+}
+
 /// Monte Carlo estimate of P(arm wins) for sampling policies: `draws` rounds of `sampleArm`,
 /// smoothed so that every arm keeps a probability of at least 1 / (K (draws + 1)).
 func estimateWinProbabilities(arms: Int, draws: Int, seed: UInt64, into p: UnsafeMutableBufferPointer<Double>,
@@ -75,16 +90,7 @@ func estimateWinProbabilities(arms: Int, draws: Int, seed: UInt64, into p: Unsaf
     var rng = SplitMix64(seed: seed ^ 0x5bd1_e995_5bd1_e995)
     for i in 0..<arms { p[i] = 1 / Double(arms) }
     for _ in 0..<draws {
-        var best = 0
-        var bestValue = -Double.infinity
-        for i in 0..<arms {
-            let v = sample(i, &rng)
-            if v > bestValue {
-                bestValue = v
-                best = i
-            }
-        }
-        p[best] += 1
+        p[sampledArgmax(arms: arms, &rng, sample: sample)] += 1
     }
     let total = Double(draws + 1)
     for i in 0..<arms { p[i] /= total }
@@ -95,15 +101,7 @@ func estimateWinProbabilities(arms: Int, draws: Int, seed: UInt64, into p: Unsaf
 func chooseBySampling(arms: Int, seed: UInt64, samples: Int, probabilities: UnsafeMutableBufferPointer<Double>?,
                       sample: (Int, inout SplitMix64) -> Double) -> Int {
     var rng = SplitMix64(seed: seed)
-    var best = 0
-    var bestValue = -Double.infinity
-    for i in 0..<arms {
-        let v = sample(i, &rng)
-        if v > bestValue {
-            bestValue = v
-            best = i
-        }
-    }
+    let best = sampledArgmax(arms: arms, &rng, sample: sample)
     if let p = probabilities {
         estimateWinProbabilities(arms: arms, draws: samples, seed: seed, into: p, sample: sample)
     }
