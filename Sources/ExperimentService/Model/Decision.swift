@@ -21,6 +21,15 @@ public struct Reward: Sendable, Equatable {
     public var decisionID: UUID
     public var metric: String
     public var value: Double
+    /// Whether the policy learns from it (recorded with the reward).
+    public var learned: Bool = false
+
+    public init(decisionID: UUID, metric: String, value: Double, learned: Bool = false) {
+        self.decisionID = decisionID
+        self.metric = metric
+        self.value = value
+        self.learned = learned
+    }
 }
 
 /// What happened to a posted reward.

@@ -35,7 +35,8 @@ public struct DefaultRewardService: Service {
         try await rewards.shared.checkAvailable()
         for experiment in try await repository.all() where experiment.status != .stopped {
             guard let window = experiment.rewardWindowSeconds, let value = experiment.defaultReward else { continue }
-            let defaulted = try await rewardLog.recordDefaultRewards(experiment: experiment.key, windowSeconds: window, value: value)
+            let defaulted = try await rewardLog.recordDefaultRewards(experiment: experiment.key, windowSeconds: window, value: value,
+                                                                     policy: experiment.policyID)
             if !defaulted.isEmpty { await rewards.learnDefaults(defaulted, value: value) }
         }
     }

@@ -81,7 +81,7 @@ public struct RewardService: Sendable {
             }
             do {
                 let (delta, learned) = try await learning(for: decision, metric: p.metric, reward: items[p.index].value)
-                ready.append((p.index, Reward(decisionID: p.id, metric: p.metric, value: items[p.index].value), delta, learned))
+                ready.append((p.index, Reward(decisionID: p.id, metric: p.metric, value: items[p.index].value, learned: learned), delta, learned))
             } catch let error as ServiceError {
                 results[p.index] = .failure(error)
             }

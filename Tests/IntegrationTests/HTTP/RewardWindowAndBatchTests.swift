@@ -40,6 +40,9 @@ struct RewardWindowAndBatchTests {
             #expect(batch.results[5].error?.detail == "field 'decision_id' must be a UUID; got 'nope'")
             #expect(batch.results[7].error?.detail.contains("thompson (Bernoulli) needs rewards in [0, 1]") == true)
             #expect((batch.recorded, batch.duplicates, batch.failed) == (3, 1, 4))
+            let learned = try await TestStores.query(
+                "SELECT metric, learned::text FROM switchboard.rewards WHERE decision_id = $1::uuid ORDER BY metric", [ids[1]])
+            #expect(learned == [["revenue", "false"], ["reward", "true"]])
             // Statistics: arm successes and failures add up to the learned rewards (3 so far: ids[2], ids[0], ids[1]).
             let stats = try #require(try await client.send(.get, "/v1/experiments/\(key)").decode(ExperimentView.self).statistics)
             #expect(stats.reduce(0, +) == 3)
@@ -66,6 +69,7 @@ struct RewardWindowAndBatchTests {
             let r = try await client.send(.post, "/v1/rewards", json: #"{"decision_id": "\#(a.decisionID)", "reward": 1}"#).decode(RewardResponse.self)
             #expect(r.status == .recorded)
             #expect(r.learned == false)
+            #expect(try await TestStores.query("SELECT learned FROM switchboard.rewards WHERE decision_id = $1::uuid", [a.decisionID]) == [["f"]])
             let stats = try #require(try await client.send(.get, "/v1/experiments/\(key)").decode(ExperimentView.self).statistics)
             #expect(stats == [0, 0, 0, 0])
         }
@@ -85,9 +89,9 @@ struct RewardWindowAndBatchTests {
             var rows: [[String?]] = []
             for _ in 0..<100 where rows.isEmpty {  // the window is 3 s; sweeps run every second
                 try await Task.sleep(for: .milliseconds(100))
-                rows = try await TestStores.query("SELECT value, source FROM switchboard.rewards WHERE decision_id = $1::uuid", [silent.decisionID])
+                rows = try await TestStores.query("SELECT value, source, learned FROM switchboard.rewards WHERE decision_id = $1::uuid", [silent.decisionID])
             }
-            #expect(rows == [["0", "default"]])
+            #expect(rows == [["0", "default", "t"]])
             #expect(try await TestStores.query("SELECT source FROM switchboard.rewards WHERE decision_id = $1::uuid", [answered.decisionID]) == [["client"]])
             // Any replica's sweep may have defaulted it: its delta reaches this one within a refresh.
             var total = 0.0

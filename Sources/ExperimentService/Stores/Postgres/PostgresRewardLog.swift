@@ -151,7 +151,7 @@ public final class PostgresRewardLog: RewardLog, Service, Sendable {
             case .decision(let d):
                 decisions.append(DecisionRow(d))
             case .reward(let r):
-                rewards.append(RewardRow(decision_id: r.decisionID.uuidString, metric: r.metric, value: r.value))
+                rewards.append(RewardRow(decision_id: r.decisionID.uuidString, metric: r.metric, value: r.value, learned: r.learned))
                 rewardIndexes.append(i)
             }
         }
@@ -207,7 +207,7 @@ public final class PostgresRewardLog: RewardLog, Service, Sendable {
     }
 
     struct RewardRow: Encodable {
-        var decision_id: String, metric: String, value: Double
+        var decision_id: String, metric: String, value: Double, learned: Bool
     }
 
     static let insertDecisions = """
@@ -232,8 +232,8 @@ public final class PostgresRewardLog: RewardLog, Service, Sendable {
     /// Inserts the rewards chosen for insertion; returns those that were stored (another
     /// transaction may have stored the same key since the look-up).
     static let insertRewards = """
-        INSERT INTO switchboard.rewards (decision_id, metric, value)
-        SELECT decision_id, metric, value FROM jsonb_to_recordset($1::jsonb) AS t(decision_id uuid, metric text, value float8)
+        INSERT INTO switchboard.rewards (decision_id, metric, value, learned)
+        SELECT decision_id, metric, value, learned FROM jsonb_to_recordset($1::jsonb) AS t(decision_id uuid, metric text, value float8, learned boolean)
         ON CONFLICT (decision_id, metric) DO NOTHING
         RETURNING decision_id, metric
         """
@@ -313,12 +313,15 @@ public final class PostgresRewardLog: RewardLog, Service, Sendable {
     /// the default value (source 'default'), at most `limit` at a time, and returns those
     /// decisions. Replicas may run this concurrently: each decision is defaulted by exactly
     /// one of them (the one whose insert wins). Looks back one day past the window.
-    public func recordDefaultRewards(experiment: String, windowSeconds: Int, value: Double, limit: Int = 1_000) async throws -> [Decision] {
+    /// `policy` (name@version) marks which defaults are learned from: those of decisions the
+    /// policy made.
+    public func recordDefaultRewards(experiment: String, windowSeconds: Int, value: Double, policy: String,
+                                     limit: Int = 1_000) async throws -> [Decision] {
         let rows = try await database.withConnection { conn in
             try conn.query(
                 """
                 WITH due AS (
-                    SELECT d.id FROM switchboard.decisions d
+                    SELECT d.id, d.policy FROM switchboard.decisions d
                     WHERE d.experiment = $1
                       AND d.created_at < now() - make_interval(secs => $2::float8)
                       AND d.created_at >= now() - make_interval(secs => $2::float8 + 86400)
@@ -326,12 +329,12 @@ public final class PostgresRewardLog: RewardLog, Service, Sendable {
                     ORDER BY d.created_at
                     LIMIT $4::integer),
                 ins AS (
-                    INSERT INTO switchboard.rewards (decision_id, metric, value, source)
-                    SELECT id, 'reward', $3::float8, 'default' FROM due
+                    INSERT INTO switchboard.rewards (decision_id, metric, value, source, learned)
+                    SELECT id, 'reward', $3::float8, 'default', policy = $5 FROM due
                     ON CONFLICT (decision_id, metric) DO NOTHING
                     RETURNING decision_id)
                 SELECT decision_id FROM ins
-                """, [experiment, String(windowSeconds), String(value), String(limit)])
+                """, [experiment, String(windowSeconds), String(value), String(limit), policy])
         }
         let ids = rows.rows.compactMap { $0[0].flatMap(UUID.init(uuidString:)) }
         return Array(try await decisions(ids: ids).values)
