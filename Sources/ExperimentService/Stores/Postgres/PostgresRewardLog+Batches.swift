@@ -1,0 +1,96 @@
+import Foundation
+
+/// The statements of a group-commit batch and the per-row outcomes of rewards.
+extension PostgresRewardLog {
+    struct DecisionRow: Encodable {
+        var id: String, experiment: String, arm_index: Int, unit: String, propensity: Double
+        var context: [String: Double]?, policy: String, seed: Int64, probabilities: [Double]?
+        init(_ d: Decision) {
+            probabilities = d.probabilities
+            id = d.id.uuidString
+            experiment = d.experiment
+            arm_index = d.armIndex
+            unit = d.unit
+            propensity = d.propensity
+            context = d.context
+            policy = d.policy
+            seed = Int64(bitPattern: d.seed)
+        }
+    }
+
+    struct RewardRow: Encodable {
+        var decision_id: String, metric: String, value: Double, learned: Bool
+    }
+
+    static let insertDecisions = """
+        INSERT INTO switchboard.decisions (id, experiment, arm_index, unit, propensity, context, policy, seed, probabilities)
+        SELECT id, experiment, arm_index, unit, propensity, context, policy, seed, probabilities
+        FROM jsonb_to_recordset($1::jsonb)
+             AS t(id uuid, experiment text, arm_index integer, unit text, propensity float8, context jsonb, policy text, seed bigint,
+                  probabilities float8[])
+        """
+
+    /// Looks up, for each reward of a batch (in order), its decision's experiment and arm
+    /// and any value already stored for its (decision, metric). One index probe per row.
+    static let lookUpRewards = """
+        SELECT t.ord, d.experiment, d.arm_index, r.value
+        FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (decision_id uuid, metric text, value float8))
+             WITH ORDINALITY AS t(decision_id, metric, value, ord)
+        LEFT JOIN switchboard.decisions d ON d.id = t.decision_id
+        LEFT JOIN switchboard.rewards r ON r.decision_id = t.decision_id AND r.metric = t.metric
+        ORDER BY t.ord
+        """
+
+    /// Inserts the rewards chosen for insertion; returns those that were stored (another
+    /// transaction may have stored the same key since the look-up).
+    static let insertRewards = """
+        INSERT INTO switchboard.rewards (decision_id, metric, value, learned)
+        SELECT decision_id, metric, value, learned FROM jsonb_to_recordset($1::jsonb) AS t(decision_id uuid, metric text, value float8, learned boolean)
+        ON CONFLICT (decision_id, metric) DO NOTHING
+        RETURNING decision_id, metric
+        """
+
+    /// Writes a batch of rewards in the caller's transaction and returns each row's outcome:
+    /// stored now, a duplicate of the same value, a conflict with another value, or no such
+    /// decision. Two statements whatever the batch size (a single statement joining the
+    /// insert's results back to its input made PostgreSQL use a quadratic nested loop).
+    static func writeRewards(_ rewards: [RewardRow], json: String, _ conn: PostgresConnection) throws(StoreError) -> [RewardOutcome] {
+        let found = try conn.query(lookUpRewards, [json])
+        var outcomes = [RewardOutcome](repeating: .unknownDecision, count: rewards.count)
+        var decisionOf = [(experiment: String, arm: Int)?](repeating: nil, count: rewards.count)
+        var firstIndex: [String: Int] = [:]
+        var toInsert: [Int] = []
+        for row in found.rows {
+            guard let ord = row[0].flatMap({ Int($0) }), rewards.indices.contains(ord - 1),
+                  let experiment = row[1], let arm = row[2].flatMap({ Int($0) }) else { continue }
+            let i = ord - 1
+            decisionOf[i] = (experiment, arm)
+            let key = rewards[i].decision_id.lowercased() + "\u{0}" + rewards[i].metric
+            if let existing = row[3].flatMap({ Double($0) }) {
+                outcomes[i] = existing == rewards[i].value ? .duplicate(experiment: experiment, armIndex: arm) : .conflict(existing: existing)
+            } else if let first = firstIndex[key] {
+                // A repeat inside this batch: judged against the first occurrence below.
+                outcomes[i] = rewards[first].value == rewards[i].value ? .duplicate(experiment: experiment, armIndex: arm)
+                                                                      : .conflict(existing: rewards[first].value)
+            } else {
+                firstIndex[key] = i
+                toInsert.append(i)
+            }
+        }
+        guard !toInsert.isEmpty else { return outcomes }
+        let insertJSON: String
+        do {
+            insertJSON = String(decoding: try JSONEncoder().encode(toInsert.map { rewards[$0] }), as: UTF8.self)
+        } catch {
+            throw StoreError(.unexpectedReply, store: .postgres, message: "cannot encode rewards: \(error)")
+        }
+        let stored = Set(try conn.query(insertRewards, [insertJSON]).rows.map { ($0[0] ?? "").lowercased() + "\u{0}" + ($0[1] ?? "") })
+        for i in toInsert {
+            guard let (experiment, arm) = decisionOf[i] else { continue }
+            let key = rewards[i].decision_id.lowercased() + "\u{0}" + rewards[i].metric
+            // Not stored: another transaction stored this key since the look-up.
+            outcomes[i] = stored.contains(key) ? .recorded(experiment: experiment, armIndex: arm) : .duplicate(experiment: experiment, armIndex: arm)
+        }
+        return outcomes
+    }
+}
