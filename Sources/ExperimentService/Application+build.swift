@@ -61,6 +61,16 @@ public struct ServiceComponents: Sendable {
         catalog = ExperimentCatalog(repository: stores.repository, registry: policies, state: stores.state)
         assignments = AssignmentService(catalog: catalog, rewardLog: stores.rewardLog, shared: stores.shared)
         rewards = RewardService(catalog: catalog, rewardLog: stores.rewardLog, shared: stores.shared, logger: logger)
+        if let log = stores.rewardLog as? PostgresRewardLog {
+            stores.shared.install(rebuilder: StateRebuilder(catalog: catalog, rewardLog: log, store: stores.state, logger: logger))
+        }
+    }
+
+    /// Rebuilds shared state from PostgreSQL (see ``StateRebuilder``).
+    public var rebuilder: StateRebuilder? {
+        (stores.rewardLog as? PostgresRewardLog).map {
+            StateRebuilder(catalog: catalog, rewardLog: $0, store: stores.state, logger: Logger(label: "switchboard.rebuild"))
+        }
     }
 
     /// Everything that runs in the background: the group-commit writer, the Redis flusher,

@@ -6,7 +6,7 @@ struct Switchboard: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchboard",
         abstract: "Experimentation and bandit service.",
-        subcommands: [Serve.self, Migrate.self, StoresCommand.self, PluginCommand.self],
+        subcommands: [Serve.self, Migrate.self, StoresCommand.self, PluginCommand.self, RebuildState.self],
         defaultSubcommand: Serve.self
     )
 }

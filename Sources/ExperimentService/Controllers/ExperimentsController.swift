@@ -66,7 +66,7 @@ public struct ExperimentsController<Context: RequestContext>: Sendable {
         await shared.flush()  // this replica's counts first, so the answer includes them
         let counters = try await state.counters(experiment: key, armCount: experiment.arms.count)
         var view = ExperimentView(experiment, counters: counters)
-        view.statistics = try await shared.statistics(experiment: key, length: entry.policy.stateLength) { try entry.policy.initialState() }
+        view.statistics = try await shared.statistics(experiment: key, length: entry.policy.stateLength)
         return view
     }
 }

@@ -23,12 +23,16 @@ public struct Reward: Sendable, Equatable {
     public var value: Double
     /// Whether the policy learns from it (recorded with the reward).
     public var learned: Bool = false
+    /// The `time` argument the policy's update was called with (seconds since the
+    /// experiment was created), stored so a rebuild replays the same update.
+    public var policyTime: Double? = nil
 
-    public init(decisionID: UUID, metric: String, value: Double, learned: Bool = false) {
+    public init(decisionID: UUID, metric: String, value: Double, learned: Bool = false, policyTime: Double? = nil) {
         self.decisionID = decisionID
         self.metric = metric
         self.value = value
         self.learned = learned
+        self.policyTime = policyTime
     }
 }
 

@@ -58,8 +58,8 @@ public struct AssignmentService: Sendable {
             id: DecisionID.make(), experiment: key, armIndex: arm, unit: unit, propensity: propensity,
             context: context, policy: label, seed: seed, probabilities: choice.probabilities
         )
-        try await rewardLog.record(decision)
-        shared.count(experiment: key, arm: arm, assignments: 1)
+        let commit = try await rewardLog.record(decision)
+        shared.count(experiment: key, arm: arm, commit: commit, assignments: 1)
         Counter(label: MetricNames.assignments, dimensions: [("experiment", key), ("arm", experiment.arms[arm].name)]).increment()
         return Assignment(experiment: key, variant: experiment.arms[arm].name, decisionID: decision.id, propensity: propensity)
     }
@@ -72,7 +72,7 @@ public struct AssignmentService: Sendable {
         let key = entry.experiment.key
         let arms = entry.experiment.arms.count
         let adaptive = entry.policy.plugin.name != ExperimentCatalog.defaultPolicy
-        let statistics = try await shared.statistics(experiment: key, length: entry.policy.stateLength) { try entry.policy.initialState() }
+        let statistics = try await shared.statistics(experiment: key, length: entry.policy.stateLength)
         let choice = try choose(entry, state: statistics, context: context, unit: unit, seed: seed)
         guard adaptive else { return choice }
         // One round trip: keep the unit's earlier arm if it has one, else stick it to this choice.

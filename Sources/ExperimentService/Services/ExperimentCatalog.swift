@@ -59,7 +59,8 @@ public final class ExperimentCatalog: Sendable {
     }
 
     /// Validates a new experiment (its policy config through the plugin), stores it, and
-    /// writes its policy's prior statistics.
+    /// checks that its policy gives a prior. The statistics in Redis are built from
+    /// PostgreSQL on first use (see ``StateRebuilder``).
     public func create(_ spec: ExperimentSpec) async throws -> Experiment {
         var experiment = try spec.validated(defaultSalt: Self.randomSalt())
         let requested = experiment.policy
@@ -69,12 +70,10 @@ public final class ExperimentCatalog: Sendable {
         }
         experiment.policy = Experiment.PolicyReference(name: plugin.name, version: plugin.version, config: requested?.config ?? .object([:]))
         let entry = try Self.entry(experiment, plugin: plugin)
-        let prior: [Double]
-        do { prior = try entry.policy.initialState() } catch {
+        do { _ = try entry.policy.initialState() } catch {
             throw ServiceError.policyFailed(policy: plugin.id, message: error.message)
         }
         try await repository.create(experiment)
-        if !prior.isEmpty { try await state.initializePolicyState(experiment: experiment.key, prior: prior) }
         cache.withLockedValue { $0[experiment.key] = entry }
         return experiment
     }

@@ -73,28 +73,31 @@ public struct RewardService: Sendable {
             }
         }
         let decisions = try await rewardLog.decisions(ids: parsed.map(\.id))
-        var ready: [(index: Int, reward: Reward, delta: [Double]?, learned: Bool)] = []
+        var ready: [(index: Int, reward: Reward, delta: [Double]?)] = []
         for p in parsed {
             guard let decision = decisions[p.id] else {
                 results[p.index] = .failure(.unknownDecision(id: items[p.index].decisionID))
                 continue
             }
             do {
-                let (delta, learned) = try await learning(for: decision, metric: p.metric, reward: items[p.index].value)
-                ready.append((p.index, Reward(decisionID: p.id, metric: p.metric, value: items[p.index].value, learned: learned), delta, learned))
+                let learning = try await learning(for: decision, metric: p.metric, reward: items[p.index].value)
+                let reward = Reward(decisionID: p.id, metric: p.metric, value: items[p.index].value, learned: learning.learned,
+                                    policyTime: learning.learned ? learning.time : nil)
+                ready.append((p.index, reward, learning.delta))
             } catch let error as ServiceError {
                 results[p.index] = .failure(error)
             }
         }
-        let outcomes = try await withThrowingTaskGroup(of: (Int, RewardOutcome).self) { group in
+        let outcomes = try await withThrowingTaskGroup(of: (Int, (outcome: RewardOutcome, commit: CommitID)).self) { group in
             for (n, item) in ready.enumerated() {
                 group.addTask { (n, try await rewardLog.record(item.reward)) }
             }
-            return try await group.reduce(into: [Int: RewardOutcome]()) { $0[$1.0] = $1.1 }
+            return try await group.reduce(into: [Int: (outcome: RewardOutcome, commit: CommitID)]()) { $0[$1.0] = $1.1 }
         }
         for (n, item) in ready.enumerated() {
             let id = items[item.index].decisionID
-            switch outcomes[n] ?? .unknownDecision {
+            let commit = outcomes[n]?.commit ?? CommitID(0)
+            switch outcomes[n]?.outcome ?? .unknownDecision {
             case .unknownDecision:
                 results[item.index] = .failure(.unknownDecision(id: id))
             case .conflict(let existing):
@@ -104,22 +107,26 @@ public struct RewardService: Sendable {
             case .recorded(let experiment, let arm):
                 Counter(label: MetricNames.rewards, dimensions: [("experiment", experiment), ("metric", item.reward.metric)]).increment()
                 if item.reward.metric == Self.learningMetric {
-                    shared.count(experiment: experiment, arm: arm, rewards: 1, rewardSum: item.reward.value)
+                    shared.count(experiment: experiment, arm: arm, commit: commit, rewards: 1, rewardSum: item.reward.value)
                 }
-                if let delta = item.delta { shared.add(experiment: experiment, delta: delta) }
-                results[item.index] = .success(Outcome(status: .recorded, learned: item.learned))
+                if let delta = item.delta { shared.add(experiment: experiment, commit: commit, delta: delta) }
+                results[item.index] = .success(Outcome(status: .recorded, learned: item.reward.learned))
             }
         }
         return results.map { $0! }
     }
 
-    /// Learns from default rewards just stored for decisions whose window ended.
-    public func learnDefaults(_ decisions: [Decision], value: Double) async {
-        for decision in decisions {
+    /// Learns from default rewards just stored (by transaction `commit`, with the policy
+    /// times the database gave them) for decisions whose window ended.
+    public func learnDefaults(_ defaulted: [PostgresRewardLog.DefaultedDecision], value: Double) async {
+        for item in defaulted {
+            let decision = item.decision
             do {
-                let (delta, _) = try await learning(for: decision, metric: Self.learningMetric, reward: value, windowEnded: true)
-                shared.count(experiment: decision.experiment, arm: decision.armIndex, rewards: 1, rewardSum: value)
-                if let delta { shared.add(experiment: decision.experiment, delta: delta) }
+                shared.count(experiment: decision.experiment, arm: decision.armIndex, commit: item.commit, rewards: 1, rewardSum: value)
+                guard item.learned else { continue }
+                let learning = try await learning(for: decision, metric: Self.learningMetric, reward: value, windowEnded: true,
+                                                  time: item.policyTime)
+                if let delta = learning.delta { shared.add(experiment: decision.experiment, commit: item.commit, delta: delta) }
             } catch {
                 logger.error("a default reward was stored but could not be learned", metadata: ["decision_id": "\(decision.id)", "error": "\(error)"])
             }
@@ -141,23 +148,26 @@ public struct RewardService: Sendable {
     /// also validates the reward through the plugin). Nothing is learned from other metrics,
     /// after the experiment's reward window, once it is stopped, or from decisions the
     /// policy did not make (the control arm while paused).
-    func learning(for decision: Decision, metric: String, reward: Double, windowEnded: Bool = false) async throws -> (delta: [Double]?, learned: Bool) {
-        guard metric == Self.learningMetric else { return (nil, false) }
+    /// `time` is the policy time to use (seconds since the experiment's creation; now by default).
+    func learning(for decision: Decision, metric: String, reward: Double, windowEnded: Bool = false,
+                  time: Double? = nil) async throws -> (delta: [Double]?, learned: Bool, time: Double) {
+        guard metric == Self.learningMetric else { return (nil, false, 0) }
         let entry = try await catalog.entry(decision.experiment)
         let experiment = entry.experiment
         let policy = entry.policy
-        guard experiment.status != .stopped, decision.policy == policy.plugin.id else { return (nil, false) }
+        guard experiment.status != .stopped, decision.policy == policy.plugin.id else { return (nil, false, 0) }
         if !windowEnded, let window = experiment.rewardWindowSeconds,
            Date().timeIntervalSince(DecisionID.timestamp(of: decision.id)) > Double(window) {
-            return (nil, false)
+            return (nil, false, 0)
         }
-        guard policy.stateLength > 0 else { return (nil, true) }
+        let time = time ?? Date().timeIntervalSince(experiment.createdAt)
+        guard policy.stateLength > 0 else { return (nil, true, time) }
         let context = try ContextVector.make(decision.context, features: experiment.contextFeatures)
-        let current = try await shared.statistics(experiment: decision.experiment, length: policy.stateLength) { try policy.initialState() }
+        let current = try await shared.statistics(experiment: decision.experiment, length: policy.stateLength)
         do {
             let delta = try policy.update(state: current, context: context, arm: decision.armIndex, reward: reward,
-                                          propensity: decision.propensity, time: Date().timeIntervalSince(experiment.createdAt))
-            return (delta, true)
+                                          propensity: decision.propensity, time: time)
+            return (delta, true, time)
         } catch {
             throw error.code == PluginReportedError.invalidArgument
                 ? ServiceError.policyRefused(policy: policy.plugin.id, message: error.message)

@@ -6,12 +6,19 @@ import ServiceLifecycle
 
 /// Each replica's view of the policy statistics and counters that all replicas share in Redis.
 ///
-/// Reads come from memory: the last snapshot read from Redis, plus deltas this replica has
-/// not flushed yet (so a replica always sees its own rewards at once). Rewards add their
-/// deltas and counter increments locally; the `run()` loop flushes them to Redis every
-/// `flushInterval` in one pipeline (`HINCRBYFLOAT`/`HINCRBY`, which add, so replicas never
-/// overwrite each other) and, in the same pipeline, re-reads every active experiment's
-/// statistics, so each replica sees the others' rewards within `refreshInterval`.
+/// Reads come from memory: the last statistics read from Redis, plus deltas this replica
+/// has not flushed yet (so a replica always sees its own rewards at once). Rewards add
+/// their deltas and counter increments locally, tagged with the transaction id of the
+/// commit that stored them; the `run()` loop flushes them to Redis every `flushInterval`
+/// in one pipeline (a Lua script per experiment that adds, so replicas never overwrite
+/// each other) and, in the same pipeline, re-reads the statistics, so each replica sees
+/// the others' rewards within `refreshInterval`.
+///
+/// Redis is a cache. When an experiment's statistics are missing there (Redis was flushed
+/// or restarted empty), this replica asks its ``StateRebuilder`` to rebuild them from
+/// PostgreSQL; the flush script refuses deltas for any epoch but the hash's own, and when a
+/// new epoch appears, deltas of commits its snapshot already counted are dropped — so the
+/// rebuilt statistics equal what they were, and every reward is counted once.
 ///
 /// If Redis cannot be reached, nothing pending is lost (it is retried), and callers get a
 /// `StoreError(.unavailable)` from ``checkAvailable()`` until Redis answers again.
@@ -23,14 +30,67 @@ public final class SharedPolicyState: Service, Sendable {
     private let entries = NIOLockedValueBox<[String: Entry]>([:])
     private let health = NIOLockedValueBox<Health>(Health())
     private let flushLock = AsyncMutex()
+    private let rebuilder = NIOLockedValueBox<StateRebuilder?>(nil)
+    private let rebuilding = NIOLockedValueBox<Set<String>>([])
+
+    /// What one commit adds: policy deltas and counter increments.
+    struct Contribution {
+        var delta: [Double]
+        var counters: [Int: ArmCounters] = [:]
+
+        mutating func add(_ other: Contribution) {
+            if delta.isEmpty { delta = other.delta } else if !other.delta.isEmpty {
+                for i in delta.indices { delta[i] += other.delta[i] }
+            }
+            for (arm, c) in other.counters { counters[arm, default: ArmCounters()].add(c) }
+        }
+    }
 
     struct Entry {
-        var snapshot: [Double]
-        var pending: [Double]
-        var inflight: [Double]
-        var counters: [Int: ArmCounters] = [:]
-        var inflightCounters: [Int: ArmCounters] = [:]
-        var lastRefresh: ContinuousClock.Instant
+        /// The statistics in Redis at the last read (nil until read: counters only).
+        var statistics: [Double]?
+        /// The rebuild the statistics belong to, and the database snapshot it read.
+        var epoch: String?
+        var databaseSnapshot: DatabaseSnapshot?
+        /// Not yet sent, and being sent, per commit.
+        var pending: [CommitID: Contribution] = [:]
+        var inflight: [CommitID: Contribution] = [:]
+        /// The sum of the deltas in `pending` and `inflight`.
+        var unflushed: [Double] = []
+        var lastRefresh: ContinuousClock.Instant = .now
+
+        var view: [Double] {
+            guard var v = statistics else { return [] }
+            if unflushed.count == v.count { for i in v.indices { v[i] += unflushed[i] } }
+            return v
+        }
+
+        /// Makes this entry belong to `epoch`: what its snapshot counted is dropped.
+        mutating func adopt(epoch: String, snapshot: DatabaseSnapshot) {
+            guard epoch != self.epoch else { return }
+            self.epoch = epoch
+            databaseSnapshot = snapshot
+            pending = pending.filter { !snapshot.sees($0.key) }
+            inflight = inflight.filter { !snapshot.sees($0.key) }
+            recomputeUnflushed()
+        }
+
+        /// Puts what was being sent back in line (merged per commit).
+        mutating func requeueInflight() {
+            for (commit, c) in inflight { pending[commit, default: Contribution(delta: [])].add(c) }
+            inflight = [:]
+        }
+
+        mutating func recomputeUnflushed() {
+            guard let length = statistics?.count else { unflushed = []; return }
+            var sum = [Double](repeating: 0, count: length)
+            for group in [pending, inflight] {
+                for c in group.values where c.delta.count == length {
+                    for i in sum.indices { sum[i] += c.delta[i] }
+                }
+            }
+            unflushed = sum
+        }
     }
 
     struct Health {
@@ -44,6 +104,11 @@ public final class SharedPolicyState: Service, Sendable {
         self.flushInterval = flushInterval
         self.refreshInterval = refreshInterval
         self.logger = logger
+    }
+
+    /// Sets what rebuilds statistics that Redis lost (wired once the catalog exists).
+    public func install(rebuilder: StateRebuilder) {
+        self.rebuilder.withLockedValue { $0 = rebuilder }
     }
 
     /// Throws if Redis has not answered recently: a fresh successful exchange within the
@@ -62,138 +127,211 @@ public final class SharedPolicyState: Service, Sendable {
         }
     }
 
-    /// The statistics this replica sees for an experiment: the Redis snapshot plus its own
-    /// unflushed deltas. The first call for an experiment reads (and if needed initialises) Redis.
-    public func statistics(experiment: String, length: Int, prior: () throws -> [Double]) async throws -> [Double] {
+    /// How long a first read waits for a rebuild that another replica is running.
+    static let rebuildWait: Duration = .seconds(10)
+
+    /// The statistics this replica sees for an experiment: the Redis statistics plus its own
+    /// unflushed deltas. The first call for an experiment reads Redis, and rebuilds the
+    /// statistics from PostgreSQL if Redis has none.
+    public func statistics(experiment: String, length: Int) async throws -> [Double] {
         guard length > 0 else { return [] }
-        if let view = entries.withLockedValue({ $0[experiment].map(Self.view) }), view.count == length { return view }
-        var snapshot = try await store.policyState(experiment: experiment, length: length)
-        if snapshot == nil {
-            try await store.initializePolicyState(experiment: experiment, prior: try prior())
-            snapshot = try await store.policyState(experiment: experiment, length: length)
-        }
-        let loaded: [Double]
-        if let snapshot { loaded = snapshot } else { loaded = try prior() }
-        return entries.withLockedValue { entries in
-            if entries[experiment] == nil || entries[experiment]!.snapshot.count != length {
-                entries[experiment] = Entry(snapshot: loaded, pending: .init(repeating: 0, count: length),
-                                            inflight: .init(repeating: 0, count: length), lastRefresh: .now)
+        if let view = entries.withLockedValue({ $0[experiment].map(\.view) }), view.count == length { return view }
+        let deadline = ContinuousClock.now + Self.rebuildWait
+        while true {
+            switch try await store.policyState(experiment: experiment, length: length) {
+            case .ready(let epoch, let snapshot, let values):
+                return entries.withLockedValue { entries in
+                    var e = entries[experiment] ?? Entry()
+                    if e.statistics?.count != length {
+                        e.statistics = values
+                        e.lastRefresh = .now
+                        e.adopt(epoch: epoch, snapshot: snapshot)
+                        e.recomputeUnflushed()
+                        entries[experiment] = e
+                    }
+                    return e.view
+                }
+            case .missing:
+                try await rebuild(experiment)
+            case .rebuilding:
+                guard ContinuousClock.now < deadline else {
+                    throw StoreError(.unavailable, store: .redis,
+                                     message: "the statistics of '\(experiment)' are being rebuilt from PostgreSQL; try again shortly")
+                }
+                try await Task.sleep(for: .milliseconds(20))
             }
-            return Self.view(entries[experiment]!)
         }
     }
 
-    static func view(_ e: Entry) -> [Double] {
-        var v = e.snapshot
-        for i in v.indices { v[i] += e.pending[i] + e.inflight[i] }
-        return v
+    /// Rebuilds `experiment`'s statistics from PostgreSQL if they are missing in Redis.
+    func rebuild(_ experiment: String) async throws {
+        guard let rebuilder = rebuilder.withLockedValue({ $0 }) else {
+            throw StoreError(.unavailable, store: .redis, message: "the statistics of '\(experiment)' are missing and no rebuilder is configured")
+        }
+        _ = try await rebuilder.rebuild(experiment: experiment, force: false)
     }
 
-    /// Adds a reward's delta locally; it reaches Redis with the next flush.
-    public func add(experiment: String, delta: [Double]) {
+    /// Starts a rebuild in the background unless one is running on this replica.
+    private func requestRebuild(_ experiment: String) {
+        let start = rebuilding.withLockedValue { $0.insert(experiment).inserted }
+        guard start else { return }
+        Task {
+            defer { _ = rebuilding.withLockedValue { $0.remove(experiment) } }
+            do { try await rebuild(experiment) } catch {
+                logger.error("rebuilding shared state from PostgreSQL failed; will retry", metadata: ["experiment": "\(experiment)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// Adds a learned reward's delta locally; it reaches Redis with the next flush. `commit`
+    /// is the transaction that stored the reward.
+    public func add(experiment: String, commit: CommitID, delta: [Double]) {
         entries.withLockedValue { entries in
-            guard var e = entries[experiment], e.pending.count == delta.count else { return }
-            for i in delta.indices { e.pending[i] += delta[i] }
+            guard var e = entries[experiment], e.statistics?.count == delta.count else {
+                logger.error("a delta for statistics this replica has not read was dropped", metadata: ["experiment": "\(experiment)"])
+                return
+            }
+            // Counted already by the rebuild this replica's statistics come from.
+            if let snapshot = e.databaseSnapshot, snapshot.sees(commit) { return }
+            e.pending[commit, default: Contribution(delta: [])].add(Contribution(delta: delta))
+            for i in delta.indices { e.unflushed[i] += delta[i] }
             entries[experiment] = e
         }
     }
 
-    /// Counts an assignment or a reward locally; flushed with the deltas.
-    public func count(experiment: String, arm: Int, assignments: Int64 = 0, rewards: Int64 = 0, rewardSum: Double = 0) {
+    /// Counts an assignment or a reward stored by `commit` locally; flushed with the deltas.
+    public func count(experiment: String, arm: Int, commit: CommitID, assignments: Int64 = 0, rewards: Int64 = 0, rewardSum: Double = 0) {
         entries.withLockedValue { entries in
-            var e = entries[experiment] ?? Entry(snapshot: [], pending: [], inflight: [], lastRefresh: .now)
-            var c = e.counters[arm] ?? ArmCounters()
-            c.assignments += assignments
-            c.rewards += rewards
-            c.rewardSum += rewardSum
-            e.counters[arm] = c
+            var e = entries[experiment] ?? Entry()
+            if let snapshot = e.databaseSnapshot, snapshot.sees(commit) { return }
+            e.pending[commit, default: Contribution(delta: [])]
+                .add(Contribution(delta: [], counters: [arm: ArmCounters(assignments: assignments, rewards: rewards, rewardSum: rewardSum)]))
             entries[experiment] = e
         }
     }
 
-    /// The flush-and-refresh loop (until graceful shutdown or cancellation; a last flush follows).
+    /// The flush-and-refresh loop, until graceful shutdown or cancellation; then it keeps
+    /// flushing until nothing is pending (a flush into a new epoch takes two rounds) or
+    /// `drainTimeout` passes. What a replica could not flush before it stopped is still in
+    /// PostgreSQL: `switchboard rebuild-state` restores it.
     public func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             try? await Task.sleep(for: flushInterval)
             await flush(refreshDue: true)
         }
+        let deadline = ContinuousClock.now + Self.drainTimeout
         await flush(refreshDue: false)
+        while !isSettled && ContinuousClock.now < deadline {
+            try? await ContinuousClock().sleep(until: .now + flushInterval)
+            await flush(refreshDue: false)
+        }
+        if !isSettled {
+            logger.error("stopped with deltas not flushed to Redis; run `switchboard rebuild-state` to restore them from PostgreSQL")
+        }
     }
+
+    /// How long a stopping replica keeps trying to flush what it holds.
+    static let drainTimeout: Duration = .seconds(5)
 
     /// Flushes now (before reading counters from Redis, for instance). Flushes never overlap.
     public func flush(refreshDue: Bool = false) async {
         await flushLock.withLock { await self.flushOnce(refreshDue: refreshDue) }
     }
 
-    /// One pipeline: every pending delta and counter, then a re-read of statistics that are due.
+    /// Whether nothing waits to be sent (for tests and shutdown).
+    public var isSettled: Bool {
+        entries.withLockedValue { $0.values.allSatisfy { $0.pending.isEmpty && $0.inflight.isEmpty } }
+    }
+
+    private struct FlushItem {
+        var key: String
+        var length: Int
+        var add: [String]?
+        var refresh: Bool
+    }
+
+    /// One pipeline: every pending contribution, then a re-read of statistics that are due
+    /// or were just written.
     private func flushOnce(refreshDue: Bool) async {
         let now = ContinuousClock.now
         // Move pending to inflight, so the view stays whole while the pipeline runs.
-        let work: [(key: String, delta: [Double], counters: [Int: ArmCounters], refresh: Bool)] = entries.withLockedValue { entries in
-            var work: [(String, [Double], [Int: ArmCounters], Bool)] = []
+        let work: [FlushItem] = entries.withLockedValue { entries in
+            var work: [FlushItem] = []
             for (key, var e) in entries {
-                let hasDelta = e.pending.contains { $0 != 0 }
-                let due = refreshDue && !e.snapshot.isEmpty && now - e.lastRefresh >= refreshInterval
-                guard hasDelta || !e.counters.isEmpty || due else { continue }
-                for i in e.pending.indices { e.inflight[i] += e.pending[i]; e.pending[i] = 0 }
-                for (arm, c) in e.counters { e.inflightCounters[arm, default: ArmCounters()].add(c) }
-                e.counters = [:]
-                work.append((key, e.inflight, e.inflightCounters, due || hasDelta))
+                let length = e.statistics?.count ?? 0
+                let due = refreshDue && length > 0 && now - e.lastRefresh >= refreshInterval
+                guard !e.pending.isEmpty || due else { continue }
+                var add: [String]?
+                if !e.pending.isEmpty {
+                    for (commit, c) in e.pending { e.inflight[commit, default: Contribution(delta: [])].add(c) }
+                    e.pending = [:]
+                    var sum = Contribution(delta: [])
+                    for c in e.inflight.values { sum.add(c) }
+                    add = RedisStateStore.addCommand(experiment: key, epoch: e.epoch, delta: sum.delta, counters: sum.counters)
+                }
+                work.append(FlushItem(key: key, length: length, add: add, refresh: length > 0 && (due || add != nil)))
                 entries[key] = e
             }
             return work
         }
         guard !work.isEmpty else { return }
         var commands: [[String]] = []
-        var reads: [(key: String, index: Int)] = []
+        var replyIndex: [(add: Int?, read: Int?)] = []
         for item in work {
-            let stateKey = RedisStateStore.stateKey(item.key)
-            for (i, v) in item.delta.enumerated() where v != 0 {
-                commands.append(["HINCRBYFLOAT", stateKey, String(i), String(v)])
-            }
-            let countersKey = RedisStateStore.countersKey(item.key)
-            for (arm, c) in item.counters {
-                if c.assignments != 0 { commands.append(["HINCRBY", countersKey, "\(arm):assignments", String(c.assignments)]) }
-                if c.rewards != 0 { commands.append(["HINCRBY", countersKey, "\(arm):rewards", String(c.rewards)]) }
-                if c.rewardSum != 0 { commands.append(["HINCRBYFLOAT", countersKey, "\(arm):reward_sum", String(c.rewardSum)]) }
-            }
-            if item.refresh {
-                reads.append((item.key, commands.count))
-                commands.append(["HGETALL", stateKey])
-            }
+            var indexes: (add: Int?, read: Int?) = (nil, nil)
+            if let add = item.add { indexes.add = commands.count; commands.append(add) }
+            if item.refresh { indexes.read = commands.count; commands.append(["HGETALL", RedisStateStore.stateKey(item.key)]) }
+            replyIndex.append(indexes)
         }
+        let replies: [RedisReply]
         do {
             let started = ContinuousClock.now
-            let replies = try await store.run(commands)
+            replies = try await store.run(commands)
             Metrics.Timer(label: MetricNames.redisFlushSeconds).record(duration: ContinuousClock.now - started)
             health.withLockedValue { $0 = Health(lastSuccess: .now, lastError: nil) }
-            entries.withLockedValue { entries in
-                for item in work {
-                    guard var e = entries[item.key] else { continue }
-                    for i in e.inflight.indices { e.inflight[i] = 0 }
-                    e.inflightCounters = [:]
-                    if let read = reads.first(where: { $0.key == item.key }), !e.snapshot.isEmpty,
-                       let fresh = RedisStateStore.parseState(replies[read.index], length: e.snapshot.count) {
-                        e.snapshot = fresh
-                        e.lastRefresh = now
-                    }
-                    entries[item.key] = e
-                }
-            }
         } catch {
             // Keep everything: inflight goes back to pending and is retried next time.
             if let error = error as? StoreError { health.withLockedValue { $0.lastError = error } }
             logger.warning("flushing shared state to Redis failed; will retry", metadata: ["error": "\(error)"])
             entries.withLockedValue { entries in
-                for item in work {
-                    guard var e = entries[item.key] else { continue }
-                    for i in e.inflight.indices { e.pending[i] += e.inflight[i]; e.inflight[i] = 0 }
-                    for (arm, c) in e.inflightCounters { e.counters[arm, default: ArmCounters()].add(c) }
-                    e.inflightCounters = [:]
-                    entries[item.key] = e
+                for item in work where entries[item.key] != nil { entries[item.key]!.requeueInflight() }
+            }
+            return
+        }
+        var missing: [String] = []
+        entries.withLockedValue { entries in
+            for (item, indexes) in zip(work, replyIndex) {
+                guard var e = entries[item.key] else { continue }
+                if let add = indexes.add {
+                    let reply = RedisStateStore.parseAddReply(replies[add])
+                    if reply.applied {
+                        e.inflight = [:]
+                    } else {
+                        e.requeueInflight()
+                        if reply.epoch.isEmpty {
+                            missing.append(item.key)
+                        } else if let snapshot = reply.snapshot, !reply.epoch.hasPrefix(StoredPolicyState.fencePrefix) {
+                            e.adopt(epoch: reply.epoch, snapshot: snapshot)  // sent again next time, into the new epoch
+                        }
+                    }
                 }
+                if let read = indexes.read {
+                    switch StoredPolicyState.parse(replies[read], length: item.length) {
+                    case .ready(let epoch, let snapshot, let values):
+                        e.adopt(epoch: epoch, snapshot: snapshot)
+                        e.statistics = values
+                        e.lastRefresh = now
+                    case .missing:
+                        if !missing.contains(item.key) { missing.append(item.key) }
+                    case .rebuilding:
+                        break  // keep serving the last statistics until the rebuild installs new ones
+                    }
+                }
+                e.recomputeUnflushed()
+                entries[item.key] = e
             }
         }
+        for key in missing { requestRebuild(key) }
     }
 }
 

@@ -15,14 +15,16 @@ public protocol ExperimentRepository: Sendable {
 
 /// The durable record of decisions and rewards (PostgreSQL in production).
 public protocol RewardLog: Sendable {
-    /// Stores a decision; returns once it is committed.
-    func record(_ decision: Decision) async throws
+    /// Stores a decision; returns the id of its transaction once it is committed.
+    @discardableResult
+    func record(_ decision: Decision) async throws -> CommitID
     /// The decision with this id, or nil.
     func decision(id: UUID) async throws -> Decision?
     /// The decisions with these ids (missing ones are absent), in one query.
     func decisions(ids: [UUID]) async throws -> [UUID: Decision]
-    /// Stores a reward idempotently; returns once it is committed.
-    func record(_ reward: Reward) async throws -> RewardOutcome
+    /// Stores a reward idempotently; returns once it is committed, with the id of the
+    /// transaction (meaningful when the outcome is `recorded`).
+    func record(_ reward: Reward) async throws -> (outcome: RewardOutcome, commit: CommitID)
     /// Throws if the database cannot be reached.
     func ping() async throws
 }
@@ -35,12 +37,8 @@ public protocol StateStore: Sendable {
     /// Throws if Redis cannot be reached.
     func ping() async throws
 
-    /// The policy statistics of an experiment (`length` values), or nil if none are stored.
-    func policyState(experiment: String, length: Int) async throws -> [Double]?
-    /// Writes the prior unless the statistics exist already; additive, so it is safe to
-    /// race with other replicas and with deltas. Returns true if this call wrote it.
-    @discardableResult
-    func initializePolicyState(experiment: String, prior: [Double]) async throws -> Bool
+    /// An experiment's policy statistics (`length` values) and the rebuild they belong to.
+    func policyState(experiment: String, length: Int) async throws -> StoredPolicyState
 }
 
 /// The plugin libraries registered at run time, so every replica loads them too.

@@ -16,7 +16,7 @@ struct ThreeReplicasTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../..").standardizedFileURL.path
     static let binary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().path + "/switchboard"
 
-    static func start(count: Int) async throws -> [Replica] {
+    static func start(count: Int, databaseURL: String = TestStores.databaseURL, redisURL: String = TestStores.redisURL) async throws -> [Replica] {
         let folder = NSTemporaryDirectory() + "switchboard-replicas-\(UUID().uuidString.prefix(8))"
         var replicas: [Replica] = []
         for i in 0..<count {
@@ -26,8 +26,8 @@ struct ThreeReplicasTests {
             process.arguments = ["serve", "--port", String(port), "--data-dir", "\(folder)/\(i)", "--sql-dir", root + "/sql",
                                  "--plugin-dir", root + "/policies", "--log-level", "warning"]
             var environment = ProcessInfo.processInfo.environment
-            environment["DATABASE_URL"] = TestStores.databaseURL
-            environment["REDIS_URL"] = TestStores.redisURL
+            environment["DATABASE_URL"] = databaseURL
+            environment["REDIS_URL"] = redisURL
             process.environment = environment
             process.standardOutput = FileHandle.nullDevice
             try process.run()

@@ -30,7 +30,7 @@ struct GroupCommitTests {
                 for d in decisions {
                     writers.addTask {
                         try await log.record(d)
-                        return try await log.record(Reward(decisionID: d.id, metric: "reward", value: Double(d.armIndex)))
+                        return try await log.record(Reward(decisionID: d.id, metric: "reward", value: Double(d.armIndex))).outcome
                     }
                 }
                 return try await writers.reduce(into: []) { $0.append($1) }
@@ -57,13 +57,13 @@ struct GroupCommitTests {
         let results = try await withThrowingTaskGroup(of: [RewardOutcome].self) { group in
             group.addTask { try await log.run(); return [] }
             try await log.record(d)
-            let first = try await log.record(Reward(decisionID: d.id, metric: "reward", value: 1))
+            let first = try await log.record(Reward(decisionID: d.id, metric: "reward", value: 1)).outcome
             // These four are queued together, so they share one batch.
-            async let a = log.record(Reward(decisionID: d.id, metric: "reward", value: 1))
-            async let b = log.record(Reward(decisionID: d.id, metric: "reward", value: 0))
-            async let c = log.record(Reward(decisionID: unknown, metric: "reward", value: 1))
-            async let e1 = log.record(Reward(decisionID: d.id, metric: "clicks", value: 3))
-            async let e2 = log.record(Reward(decisionID: d.id, metric: "clicks", value: 4))
+            async let a = log.record(Reward(decisionID: d.id, metric: "reward", value: 1)).outcome
+            async let b = log.record(Reward(decisionID: d.id, metric: "reward", value: 0)).outcome
+            async let c = log.record(Reward(decisionID: unknown, metric: "reward", value: 1)).outcome
+            async let e1 = log.record(Reward(decisionID: d.id, metric: "clicks", value: 3)).outcome
+            async let e2 = log.record(Reward(decisionID: d.id, metric: "clicks", value: 4)).outcome
             let rest = try await [first, a, b, c, e1, e2]
             group.cancelAll()
             return rest

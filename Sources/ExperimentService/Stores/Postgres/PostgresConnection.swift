@@ -40,9 +40,9 @@ package final class PostgresConnection: BlockingConnection, @unchecked Sendable 
         try check(PQexec(conn, script))
     }
 
-    /// Runs `body` inside `BEGIN` ... `COMMIT`, rolling back if it throws.
-    package func transaction<T>(_ body: (PostgresConnection) throws(StoreError) -> T) throws(StoreError) -> T {
-        try query("BEGIN")
+    /// Runs `body` inside `begin` (`BEGIN` by default) ... `COMMIT`, rolling back if it throws.
+    package func transaction<T>(begin: String = "BEGIN", _ body: (PostgresConnection) throws(StoreError) -> T) throws(StoreError) -> T {
+        try query(begin)
         do {
             let value = try body(self)
             try query("COMMIT")

@@ -19,7 +19,16 @@ extension PostgresRewardLog {
     }
 
     struct RewardRow: Encodable {
-        var decision_id: String, metric: String, value: Double, learned: Bool
+        var decision_id: String, metric: String, value: Double, learned: Bool, policy_time: Double?
+    }
+
+    /// The id of the caller's transaction (assigned now if it has none yet): every row of
+    /// a batch carries it, so shared state can tell which writes a rebuild already counted.
+    static func currentTransaction(_ conn: PostgresConnection) throws(StoreError) -> CommitID {
+        guard let text = try conn.query("SELECT pg_current_xact_id()::text").rows.first?[0], let xid = UInt64(text) else {
+            throw StoreError(.unexpectedReply, store: .postgres, message: "pg_current_xact_id() returned no transaction id")
+        }
+        return CommitID(xid)
     }
 
     static let insertDecisions = """
@@ -44,8 +53,9 @@ extension PostgresRewardLog {
     /// Inserts the rewards chosen for insertion; returns those that were stored (another
     /// transaction may have stored the same key since the look-up).
     static let insertRewards = """
-        INSERT INTO switchboard.rewards (decision_id, metric, value, learned)
-        SELECT decision_id, metric, value, learned FROM jsonb_to_recordset($1::jsonb) AS t(decision_id uuid, metric text, value float8, learned boolean)
+        INSERT INTO switchboard.rewards (decision_id, metric, value, learned, policy_time)
+        SELECT decision_id, metric, value, learned, policy_time
+        FROM jsonb_to_recordset($1::jsonb) AS t(decision_id uuid, metric text, value float8, learned boolean, policy_time float8)
         ON CONFLICT (decision_id, metric) DO NOTHING
         RETURNING decision_id, metric
         """

@@ -45,7 +45,7 @@ public final class PostgresRewardLog: RewardLog, Service, Sendable {
 
     struct Pending {
         var row: Row
-        var continuation: CheckedContinuation<RewardOutcome?, any Error>
+        var continuation: CheckedContinuation<(RewardOutcome?, CommitID), any Error>
     }
 
     public init(database: PostgresDatabase, maxBatch: Int = 2_000, maxQueue: Int = 20_000, logger: Logger = Logger(label: "switchboard.reward-log")) {
@@ -63,15 +63,17 @@ public final class PostgresRewardLog: RewardLog, Service, Sendable {
         }
     }
 
-    public func record(_ decision: Decision) async throws {
-        _ = try await enqueue(.decision(decision))
+    @discardableResult
+    public func record(_ decision: Decision) async throws -> CommitID {
+        try await enqueue(.decision(decision)).1
     }
 
-    public func record(_ reward: Reward) async throws -> RewardOutcome {
-        try await enqueue(.reward(reward)) ?? .unknownDecision
+    public func record(_ reward: Reward) async throws -> (outcome: RewardOutcome, commit: CommitID) {
+        let (outcome, commit) = try await enqueue(.reward(reward))
+        return (outcome ?? .unknownDecision, commit)
     }
 
-    private func enqueue(_ row: Row) async throws -> RewardOutcome? {
+    private func enqueue(_ row: Row) async throws -> (RewardOutcome?, CommitID) {
         try await withCheckedThrowingContinuation { continuation in
             let (accepted, writer, refusal): (Bool, CheckedContinuation<Void, Never>?, ServiceError?) = state.withLockedValue { s in
                 if s.shuttingDown { return (false, nil, .overloaded("the service is shutting down")) }
@@ -151,7 +153,8 @@ public final class PostgresRewardLog: RewardLog, Service, Sendable {
             case .decision(let d):
                 decisions.append(DecisionRow(d))
             case .reward(let r):
-                rewards.append(RewardRow(decision_id: r.decisionID.uuidString, metric: r.metric, value: r.value, learned: r.learned))
+                rewards.append(RewardRow(decision_id: r.decisionID.uuidString, metric: r.metric, value: r.value, learned: r.learned,
+                                         policy_time: r.policyTime))
                 rewardIndexes.append(i)
             }
         }
@@ -161,11 +164,12 @@ public final class PostgresRewardLog: RewardLog, Service, Sendable {
             let decisionJSON = decisions.isEmpty ? nil : String(decoding: try encoder.encode(decisions), as: UTF8.self)
             let rewardJSON = rewards.isEmpty ? nil : String(decoding: try encoder.encode(rewards), as: UTF8.self)
             let rowsToWrite = rewards
-            let outcomes = try await database.withConnection { conn in
-                try conn.transaction { conn throws(StoreError) -> [RewardOutcome] in
+            let (outcomes, commit) = try await database.withConnection { conn in
+                try conn.transaction { conn throws(StoreError) -> ([RewardOutcome], CommitID) in
+                    let commit = try Self.currentTransaction(conn)
                     if let decisionJSON { try conn.query(Self.insertDecisions, [decisionJSON]) }
-                    guard let rewardJSON else { return [] }
-                    return try Self.writeRewards(rowsToWrite, json: rewardJSON, conn)
+                    guard let rewardJSON else { return ([], commit) }
+                    return (try Self.writeRewards(rowsToWrite, json: rewardJSON, conn), commit)
                 }
             }
             Recorder(label: MetricNames.groupCommitRows, aggregate: true).record(batch.count)
@@ -178,10 +182,10 @@ public final class PostgresRewardLog: RewardLog, Service, Sendable {
             var next = 0
             for (i, pending) in batch.enumerated() {
                 if next < rewardIndexes.count, rewardIndexes[next] == i {
-                    pending.continuation.resume(returning: outcomes[next])
+                    pending.continuation.resume(returning: (outcomes[next], commit))
                     next += 1
                 } else {
-                    pending.continuation.resume(returning: nil)
+                    pending.continuation.resume(returning: (nil, commit))
                 }
             }
         } catch {

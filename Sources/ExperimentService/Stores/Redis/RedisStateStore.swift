@@ -3,7 +3,8 @@ import NIOPosix
 /// Live per-arm counters and policy statistics in Redis, two hashes per experiment:
 /// `sb:{<experiment>}:counters` with fields `<arm>:assignments`, `<arm>:rewards`,
 /// `<arm>:reward_sum`, and `sb:{<experiment>}:state` with one field per statistic index
-/// (absent = 0) plus `initialized`. The braces make the experiment key a Redis Cluster
+/// (absent = 0) plus `epoch` and `snapshot` (see ``StoredPolicyState``). Both are
+/// rebuilt from PostgreSQL when lost; deltas go through Lua scripts that check the epoch. The braces make the experiment key a Redis Cluster
 /// hash tag, so both hashes live on one shard.
 public final class RedisStateStore: StateStore {
     let pool: BlockingConnectionPool<RedisConnection>
@@ -47,39 +48,116 @@ public final class RedisStateStore: StateStore {
 
     static func stateKey(_ experiment: String) -> String { "sb:{\(experiment)}:state" }
 
-    public func policyState(experiment: String, length: Int) async throws -> [Double]? {
+    public func policyState(experiment: String, length: Int) async throws -> StoredPolicyState {
         let replies = try await run([["HGETALL", Self.stateKey(experiment)]])
-        return Self.parseState(replies[0], length: length)
+        return StoredPolicyState.parse(replies[0], length: length)
     }
 
-    /// Parses an `HGETALL` of a state hash; nil if the hash does not exist.
-    static func parseState(_ reply: RedisReply, length: Int) -> [Double]? {
-        guard case .array(let items) = reply, !items.isEmpty else { return nil }
-        var state = [Double](repeating: 0, count: length)
-        var i = 0
-        while i + 1 < items.count {
-            defer { i += 2 }
-            guard let field = items[i].text, let index = Int(field), state.indices.contains(index),
-                  let value = items[i + 1].text.flatMap(Double.init) else { continue }
-            state[index] = value
+    /// Fences an experiment's statistics for a rebuild: sets its epoch to
+    /// `rebuilding:<token>:<deadline>` so replicas hold their deltas. Without `force` only a
+    /// missing hash is fenced (an automatic rebuild after Redis lost it); with `force` a
+    /// built one too (an on-demand rebuild). A fence past its deadline (a rebuilder that
+    /// died) may be taken over. Returns the fence, or nil if another rebuild holds the hash
+    /// (or, without `force`, the statistics exist).
+    public func fence(experiment: String, token: String, lease: Duration, force: Bool) async throws -> String? {
+        let reply = try await run([["EVAL", Self.fenceScript, "1", Self.stateKey(experiment), token,
+                                    String(lease.components.seconds * 1000), force ? "1" : "0"]])[0]
+        return reply.text.flatMap { $0.hasPrefix(StoredPolicyState.fencePrefix) ? $0 : nil }
+    }
+
+    static let fenceScript = """
+        local epoch = redis.call('HGET', KEYS[1], 'epoch')
+        local t = redis.call('TIME')
+        local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        if epoch then
+          local deadline = string.match(epoch, '^rebuilding:[^:]+:(%d+)$')
+          if deadline then
+            if tonumber(deadline) > now then return 0 end
+          elseif ARGV[3] ~= '1' then
+            return 0
+          end
+        end
+        local fence = 'rebuilding:' .. ARGV[1] .. ':' .. (now + tonumber(ARGV[2]))
+        redis.call('HSET', KEYS[1], 'epoch', fence)
+        return fence
+        """
+
+    /// Replaces an experiment's statistics and counters with a rebuild's result, if the
+    /// rebuild still holds its fence. Returns false if another rebuild took over.
+    public func install(experiment: String, fence: String, epoch: String, snapshot: DatabaseSnapshot,
+                        state: [Double], counters: [ArmCounters]) async throws -> Bool {
+        var args = ["EVAL", Self.installScript, "2", Self.stateKey(experiment), Self.countersKey(experiment),
+                    fence, epoch, snapshot.description, String(state.count)]
+        for (i, v) in state.enumerated() { args += [String(i), String(v)] }
+        for (arm, c) in counters.enumerated() {
+            args += ["\(arm):assignments", String(c.assignments), "\(arm):rewards", String(c.rewards), "\(arm):reward_sum", String(c.rewardSum)]
         }
-        return state
+        return try await run([args])[0] == .integer(1)
     }
 
-    @discardableResult
-    public func initializePolicyState(experiment: String, prior: [Double]) async throws -> Bool {
-        let key = Self.stateKey(experiment)
-        let claimed = try await run([["HSETNX", key, "initialized", "1"]])
-        guard claimed[0] == .integer(1) else { return false }
-        try await addToPolicyState(experiment: experiment, delta: prior)
-        return true
+    static let installScript = """
+        if redis.call('HGET', KEYS[1], 'epoch') ~= ARGV[1] then return 0 end
+        redis.call('DEL', KEYS[1], KEYS[2])
+        redis.call('HSET', KEYS[1], 'epoch', ARGV[2], 'snapshot', ARGV[3])
+        local n = tonumber(ARGV[4])
+        local i = 5
+        for _ = 1, n do
+          if tonumber(ARGV[i + 1]) ~= 0 then redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+          i = i + 2
+        end
+        while i <= #ARGV do
+          if tonumber(ARGV[i + 1]) ~= 0 then redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
+          i = i + 2
+        end
+        return 1
+        """
+
+    /// A command that adds deltas and counter increments to an experiment's hashes if they
+    /// belong to `epoch`. Its reply is `{1}` when applied, else `{0, epoch, snapshot}` with
+    /// what the hash holds now ('' when missing).
+    static func addCommand(experiment: String, epoch: String?, delta: [Double], counters: [Int: ArmCounters]) -> [String] {
+        var args = ["EVAL", addScript, "2", stateKey(experiment), countersKey(experiment), epoch ?? ""]
+        let changed = delta.enumerated().filter { $0.element != 0 }
+        args.append(String(changed.count))
+        for (i, v) in changed { args += [String(i), String(v)] }
+        for (arm, c) in counters.sorted(by: { $0.key < $1.key }) {
+            if c.assignments != 0 { args += ["\(arm):assignments", "i", String(c.assignments)] }
+            if c.rewards != 0 { args += ["\(arm):rewards", "i", String(c.rewards)] }
+            if c.rewardSum != 0 { args += ["\(arm):reward_sum", "f", String(c.rewardSum)] }
+        }
+        return args
     }
 
-    func addToPolicyState(experiment: String, delta: [Double]) async throws {
-        let key = Self.stateKey(experiment)
-        let commands = delta.enumerated().compactMap { i, v in v == 0 ? nil : ["HINCRBYFLOAT", key, String(i), String(v)] }
-        if !commands.isEmpty { try await run(commands) }
+    /// The reply of ``addCommand(experiment:epoch:delta:counters:)``: nil when applied, else
+    /// the epoch and snapshot the hash holds ('' / nil when missing or fenced).
+    static func parseAddReply(_ reply: RedisReply) -> (applied: Bool, epoch: String, snapshot: DatabaseSnapshot?) {
+        guard case .array(let items) = reply, let first = items.first, first == .integer(0) else { return (true, "", nil) }
+        let epoch = items.count > 1 ? items[1].text ?? "" : ""
+        let snapshot = items.count > 2 ? items[2].text.flatMap(DatabaseSnapshot.init) : nil
+        return (false, epoch, snapshot)
     }
+
+    static let addScript = """
+        local epoch = redis.call('HGET', KEYS[1], 'epoch')
+        if epoch ~= ARGV[1] then
+          return {0, epoch or '', redis.call('HGET', KEYS[1], 'snapshot') or ''}
+        end
+        local n = tonumber(ARGV[2])
+        local i = 3
+        for _ = 1, n do
+          redis.call('HINCRBYFLOAT', KEYS[1], ARGV[i], ARGV[i + 1])
+          i = i + 2
+        end
+        while i <= #ARGV do
+          if ARGV[i + 1] == 'i' then
+            redis.call('HINCRBY', KEYS[2], ARGV[i], ARGV[i + 2])
+          else
+            redis.call('HINCRBYFLOAT', KEYS[2], ARGV[i], ARGV[i + 2])
+          end
+          i = i + 3
+        end
+        return {1}
+        """
 
     static func stickyKey(_ experiment: String, unit: String) -> String { "sb:{\(experiment)}:sticky:\(unit)" }
 
