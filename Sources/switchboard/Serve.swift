@@ -28,7 +28,7 @@ struct Serve: AsyncParsableCommand {
         let sqlDir = try common.resolvedSQLDir()
         let migrations = try Migrator.load(from: sqlDir)
         try await withStores(common, logger: logger) { urls, embedded in
-            let threadPool = NIOThreadPool(numberOfThreads: 16)
+            let threadPool = NIOThreadPool(numberOfThreads: 6)
             threadPool.start()
             let database = PostgresDatabase(url: urls.database, threadPool: threadPool)
             let applied = try await Migrator(database: database, logger: logger).migrate(migrations)

@@ -6,9 +6,19 @@ extension PostgresRewardLog {
         try await decisions(ids: [id])[id]
     }
 
-    /// Several decisions in one query.
+    /// Several decisions in one query (shared with concurrent callers' look-ups).
     public func decisions(ids: [UUID]) async throws -> [UUID: Decision] {
         guard !ids.isEmpty else { return [:] }
+        return try await lookups.submit(ids)
+    }
+
+    /// Looks up the decisions of several callers in one query.
+    static func lookUpDecisions(_ database: PostgresDatabase, _ batches: [[UUID]]) async throws -> [Result<[UUID: Decision], any Error>] {
+        let found = try await fetchDecisions(database, ids: Array(Set(batches.joined())))
+        return batches.map { ids in .success(ids.reduce(into: [:]) { $0[$1] = found[$1] }) }
+    }
+
+    static func fetchDecisions(_ database: PostgresDatabase, ids: [UUID]) async throws -> [UUID: Decision] {
         let list = "{" + ids.map(\.uuidString).joined(separator: ",") + "}"
         let rows = try await database.withConnection { conn in
             try conn.query(

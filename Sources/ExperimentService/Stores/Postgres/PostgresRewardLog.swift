@@ -7,11 +7,12 @@ import ServiceLifecycle
 /// Decisions and rewards in `switchboard.decisions` and `switchboard.rewards`, written by
 /// group commit.
 ///
-/// Concurrent callers enqueue their rows and wait; one writer takes everything queued
+/// Concurrent callers enqueue their rows and wait; a writer takes everything queued
 /// (up to `maxBatch` rows), writes it in one transaction — one multi-row `INSERT` for the
 /// decisions and one for the rewards — and resumes every caller once `COMMIT` returns. So
 /// an acknowledged row is durable, and under load one disk flush covers many requests
-/// (batches grow by themselves while the previous one commits). The queue is bounded:
+/// (batches grow by themselves while the previous one commits; `writers` batches may be
+/// in flight at once). Each caller learns the id of the transaction that stored its row. The queue is bounded:
 /// past `maxQueue` rows a caller gets ``ServiceError/overloaded(_:)`` (HTTP 503 with
 /// `Retry-After`) instead of an ever-growing backlog.
 ///
@@ -20,8 +21,12 @@ public final class PostgresRewardLog: RewardLog, Service, Sendable {
     let database: PostgresDatabase
     let maxBatch: Int
     let maxQueue: Int
+    /// How many batches may be in flight at once (one fills while another commits).
+    let writers: Int
     private let logger: Logger
     private let state = NIOLockedValueBox(WriterState())
+    /// Concurrent decision look-ups share one query.
+    let lookups: RequestCoalescer<[UUID], [UUID: Decision]>
 
     /// Statistics for metrics: batches written and rows in them.
     public struct Statistics: Sendable {
@@ -33,7 +38,7 @@ public final class PostgresRewardLog: RewardLog, Service, Sendable {
 
     private struct WriterState {
         var queue: [Pending] = []
-        var writerWaiting: CheckedContinuation<Void, Never>?
+        var writersWaiting: [CheckedContinuation<Void, Never>] = []
         var shuttingDown = false
         var statistics = Statistics()
     }
@@ -48,11 +53,14 @@ public final class PostgresRewardLog: RewardLog, Service, Sendable {
         var continuation: CheckedContinuation<(RewardOutcome?, CommitID), any Error>
     }
 
-    public init(database: PostgresDatabase, maxBatch: Int = 2_000, maxQueue: Int = 20_000, logger: Logger = Logger(label: "switchboard.reward-log")) {
+    public init(database: PostgresDatabase, maxBatch: Int = 2_000, maxQueue: Int = 20_000, writers: Int = 2,
+                logger: Logger = Logger(label: "switchboard.reward-log")) {
+        self.writers = writers
         self.database = database
         self.maxBatch = maxBatch
         self.maxQueue = maxQueue
         self.logger = logger
+        self.lookups = RequestCoalescer(maxBatch: 256) { batches in try await Self.lookUpDecisions(database, batches) }
     }
 
     public var statistics: Statistics {
@@ -81,8 +89,7 @@ public final class PostgresRewardLog: RewardLog, Service, Sendable {
                     return (false, nil, .overloaded("the write queue holds \(s.queue.count) rows, its limit"))
                 }
                 s.queue.append(Pending(row: row, continuation: continuation))
-                let writer = s.writerWaiting
-                s.writerWaiting = nil
+                let writer = s.writersWaiting.popLast()
                 return (true, writer, nil)
             }
             if !accepted { continuation.resume(throwing: refusal!) }
@@ -95,8 +102,12 @@ public final class PostgresRewardLog: RewardLog, Service, Sendable {
     public func run() async throws {
         await withTaskCancellationHandler {
             await withGracefulShutdownHandler {
-                while let batch = await nextBatch() {
-                    await write(batch)
+                await withTaskGroup(of: Void.self) { group in
+                    for _ in 0..<self.writers {
+                        group.addTask {
+                            while let batch = await self.nextBatch() { await self.write(batch) }
+                        }
+                    }
                 }
             } onGracefulShutdown: {
                 self.beginShutdown()
@@ -107,12 +118,12 @@ public final class PostgresRewardLog: RewardLog, Service, Sendable {
     }
 
     private func beginShutdown() {
-        let writer = state.withLockedValue { s -> CheckedContinuation<Void, Never>? in
+        let writers = state.withLockedValue { s -> [CheckedContinuation<Void, Never>] in
             s.shuttingDown = true
-            defer { s.writerWaiting = nil }
-            return s.writerWaiting
+            defer { s.writersWaiting = [] }
+            return s.writersWaiting
         }
-        writer?.resume()
+        for writer in writers { writer.resume() }
     }
 
     /// The next batch, waiting for rows; nil once shut down and drained.
@@ -135,7 +146,7 @@ public final class PostgresRewardLog: RewardLog, Service, Sendable {
                 await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                     let resumeNow = state.withLockedValue { s -> Bool in
                         if !s.queue.isEmpty || s.shuttingDown { return true }
-                        s.writerWaiting = continuation
+                        s.writersWaiting.append(continuation)
                         return false
                     }
                     if resumeNow { continuation.resume() }

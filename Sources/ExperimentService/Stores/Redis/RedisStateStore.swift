@@ -8,6 +8,8 @@ import NIOPosix
 /// hash tag, so both hashes live on one shard.
 public final class RedisStateStore: StateStore {
     let pool: BlockingConnectionPool<RedisConnection>
+    /// Concurrent callers' commands share one pipeline (one thread hop, one round trip).
+    let coalescer: RequestCoalescer<[[String]], [RedisReply]>
     /// Where Redis is, for messages.
     public let endpointDescription: String
 
@@ -18,10 +20,21 @@ public final class RedisStateStore: StateStore {
     public init(url: String, connections: Int = 8, threadPool: NIOThreadPool) throws {
         let endpoint = try RedisConnection.Endpoint(url: url)
         self.endpointDescription = endpoint.description
-        self.pool = BlockingConnectionPool(
+        let pool = BlockingConnectionPool(
             connections: (0..<connections).map { _ in RedisConnection(endpoint: endpoint) },
             threadPool: threadPool
         )
+        self.pool = pool
+        self.coalescer = RequestCoalescer(maxBatch: 512) { groups in
+            let replies = try await pool.withConnection { try $0.pipeline(groups.flatMap { $0 }) }
+            var results: [Result<[RedisReply], any Error>] = []
+            var next = 0
+            for group in groups {
+                results.append(.success(Array(replies[next..<next + group.count])))
+                next += group.count
+            }
+            return results
+        }
     }
 
     static func countersKey(_ experiment: String) -> String { "sb:{\(experiment)}:counters" }
@@ -188,10 +201,11 @@ public final class RedisStateStore: StateStore {
         try await run([["PING"]])
     }
 
-    /// Pipelines `commands`; an error reply to any of them throws.
+    /// Pipelines `commands` (with those of concurrent callers, in one round trip); an error
+    /// reply to any of them throws.
     @discardableResult
     func run(_ commands: [[String]]) async throws -> [RedisReply] {
-        let replies = try await pool.withConnection { try $0.pipeline(commands) }
+        let replies = try await coalescer.submit(commands)
         for (command, reply) in zip(commands, replies) {
             if case .error(let message) = reply {
                 throw StoreError(.serverError, store: .redis, message: "\(command[0]) failed: \(message)")

@@ -1,0 +1,40 @@
+@testable import ExperimentService
+import NIOConcurrencyHelpers
+import Testing
+
+@Suite("Request coalescing: concurrent small requests share one batch")
+struct RequestCoalescerTests {
+    struct Failure: Error {}
+
+    @Test("every caller gets its own result; concurrent callers share batches")
+    func batches() async throws {
+        let calls = NIOLockedValueBox<[Int]>([])
+        let coalescer = RequestCoalescer<Int, Int>(maxBatch: 64) { inputs in
+            calls.withLockedValue { $0.append(inputs.count) }
+            try await Task.sleep(for: .milliseconds(2))  // a round trip, while the next batch fills
+            return inputs.map { .success($0 * 10) }
+        }
+        let results = try await withThrowingTaskGroup(of: (Int, Int).self) { group in
+            for i in 0..<500 { group.addTask { (i, try await coalescer.submit(i)) } }
+            return try await group.reduce(into: [Int: Int]()) { $0[$1.0] = $1.1 }
+        }
+        #expect(results.count == 500)
+        #expect(results.allSatisfy { $0.value == $0.key * 10 })
+        let sizes = calls.withLockedValue { $0 }
+        #expect(sizes.reduce(0, +) == 500)
+        #expect(sizes.count < 500, "no batching: \(sizes.count) calls for 500 requests")
+        #expect(sizes.allSatisfy { $0 <= 64 })
+    }
+
+    @Test("a failed batch fails its callers, and later requests still run")
+    func failure() async throws {
+        let fail = NIOLockedValueBox(true)
+        let coalescer = RequestCoalescer<Int, Int>(maxBatch: 8) { inputs in
+            if fail.withLockedValue({ $0 }) { throw Failure() }
+            return inputs.map { .success($0) }
+        }
+        await #expect(throws: Failure.self) { try await coalescer.submit(1) }
+        fail.withLockedValue { $0 = false }
+        #expect(try await coalescer.submit(2) == 2)
+    }
+}
