@@ -77,6 +77,7 @@ public struct PluginReportedError: Error, Equatable, Sendable, CustomStringConve
 
     public static let invalidConfig: Int32 = 1
     public static let invalidArgument: Int32 = 2
+    public static let `internal`: Int32 = 4
 
     final class Box {
         let error: PluginReportedError

@@ -22,11 +22,12 @@ enum TestPlugins {
 
     /// Compiles a C source of the repository into `folder/<output>` with `cc -shared -fPIC -fvisibility=hidden`.
     @discardableResult
-    static func compile(_ source: String, into folder: String, as output: String, defines: [String] = []) throws -> String {
+    static func compile(_ source: String, into folder: String, as output: String, defines: [String] = [],
+                        libraries: [String] = []) throws -> String {
         let path = "\(folder)/\(output)"
         var arguments = ["-shared", "-fPIC", "-fvisibility=hidden", "-O1", "-Wall", "-Werror", "-I", root + "/Sources/SwitchboardABI/include"]
         arguments += defines.map { "-D" + $0 }
-        arguments += ["-o", path, root + "/" + source, "-lm"]
+        arguments += ["-o", path, root + "/" + source] + libraries.map { "-l" + $0 } + ["-lm"]
         let result = try run("/usr/bin/cc", arguments)
         try #require(result.status == 0, "cc failed: \(result.output)")
         return path

@@ -1,0 +1,174 @@
+import Foundation
+
+import SwitchboardABI
+
+/// A model backend from a plugin library, checked against ABI v1 but not started.
+public struct BackendPlugin: @unchecked Sendable {
+    public let name: String
+    public let version: String
+    public let concurrentInfer: Bool
+    public let asyncInfer: Bool
+    public let libraryPath: String
+    public let sha256: String
+    let table: UnsafePointer<sb_backend_v1>
+    let services: PluginHostServices
+
+    /// `name@version`.
+    public var id: String { "\(name)@\(version)" }
+
+    /// Calls the backend's `initialize` with its JSON config.
+    public func start(config: String = "{}") throws(PluginReportedError) -> ModelBackend {
+        var state: UnsafeMutableRawPointer?
+        let error = config.withCString { table.pointee.initialize(services.api, $0, &state) }
+        if let error = PluginHostServices.take(error) { throw error }
+        return ModelBackend(plugin: self, state: state)
+    }
+}
+
+/// A started backend: loads models.
+public final class ModelBackend: @unchecked Sendable {
+    public let plugin: BackendPlugin
+    let state: UnsafeMutableRawPointer?
+
+    init(plugin: BackendPlugin, state: UnsafeMutableRawPointer?) {
+        self.plugin = plugin
+        self.state = state
+    }
+
+    deinit { plugin.table.pointee.finalize(state) }
+
+    /// Loads the model in `folder` (which the caller has checked is inside a plugin folder).
+    public func loadModel(folder: String, config: String = "{}") throws(PluginReportedError) -> LoadedModel {
+        var model: UnsafeMutableRawPointer?
+        let error = folder.withCString { dir in config.withCString { plugin.table.pointee.model_load(state, dir, $0, &model) } }
+        if let error = PluginHostServices.take(error) { throw error }
+        var raw = sb_model_metadata()
+        raw.struct_size = UInt32(MemoryLayout<sb_model_metadata>.size)
+        if let error = PluginHostServices.take(plugin.table.pointee.model_metadata(model, &raw)) {
+            plugin.table.pointee.model_unload(model)
+            throw error
+        }
+        do {
+            let metadata = try Self.metadata(raw)
+            return LoadedModel(backend: self, model: model, metadata: metadata)
+        } catch {
+            plugin.table.pointee.model_unload(model)
+            throw error
+        }
+    }
+
+    /// Copies the plugin's metadata into Swift values, refusing what the ABI does not allow.
+    static func metadata(_ raw: sb_model_metadata) throws(PluginReportedError) -> ModelMetadata {
+        func specs(_ list: UnsafePointer<sb_tensor_desc>?, _ count: UInt32, _ what: String) throws(PluginReportedError) -> [TensorSpec] {
+            guard count >= 1, count <= 64, let list else {
+                throw PluginReportedError(code: PluginReportedError.internal, message: "the backend declares \(count) \(what) (1 to 64 allowed)")
+            }
+            var result: [TensorSpec] = []
+            for i in 0..<Int(count) {
+                let d = list[i]
+                let name = d.name.map { String(cString: $0) } ?? ""
+                guard let type = TensorDataType(code: d.datatype), (1...Int(SB_MAX_RANK)).contains(Int(d.rank)), !name.isEmpty else {
+                    throw PluginReportedError(code: PluginReportedError.internal, message: "the backend declares an invalid \(what) tensor '\(name)'")
+                }
+                let shape = withUnsafeBytes(of: d.shape) { Array($0.bindMemory(to: Int64.self).prefix(Int(d.rank))) }
+                guard shape.allSatisfy({ $0 > 0 || $0 == -1 }) else {
+                    throw PluginReportedError(code: PluginReportedError.internal, message: "the backend declares \(what) '\(name)' with shape \(shape)")
+                }
+                result.append(TensorSpec(name: name, datatype: type, shape: shape))
+            }
+            return result
+        }
+        return ModelMetadata(platform: raw.platform.map { String(cString: $0) } ?? "",
+                             inputs: try specs(raw.inputs, raw.input_count, "inputs"),
+                             outputs: try specs(raw.outputs, raw.output_count, "outputs"))
+    }
+}
+
+/// A loaded model: validates requests against its metadata and runs `infer`.
+public final class LoadedModel: @unchecked Sendable {
+    public let backend: ModelBackend
+    public let metadata: ModelMetadata
+    let model: UnsafeMutableRawPointer?
+    /// Serialises `infer` for backends without the concurrent-infer capability.
+    private let lock = NSLock()
+
+    init(backend: ModelBackend, model: UnsafeMutableRawPointer?, metadata: ModelMetadata) {
+        self.backend = backend
+        self.model = model
+        self.metadata = metadata
+    }
+
+    deinit { backend.plugin.table.pointee.model_unload(model) }
+
+    /// What went wrong with an inference.
+    public enum InferError: Error, Equatable, Sendable, CustomStringConvertible {
+        /// The request does not fit the model (a client error).
+        case mismatch(TensorMismatch)
+        /// The backend failed.
+        case backend(PluginReportedError)
+
+        public var description: String {
+            switch self {
+            case .mismatch(let m): m.message
+            case .backend(let e): "the backend failed: \(e.message)"
+            }
+        }
+    }
+
+    /// Runs one synchronous inference (blocking: call it from a thread that may block).
+    /// Outputs are allocated by the host from the metadata, with -1 dimensions set to the
+    /// inputs' batch size.
+    public func infer(_ inputs: [Tensor]) throws(InferError) -> [Tensor] {
+        let (ordered, batch): ([Tensor], Int64)
+        do { (ordered, batch) = try metadata.validate(inputs) } catch { throw .mismatch(error) }
+        guard let infer = backend.plugin.table.pointee.infer else {
+            throw .backend(PluginReportedError(code: PluginReportedError.internal, message: "the backend only infers asynchronously"))
+        }
+        var outputs = metadata.outputs.map { spec in
+            let shape = spec.shape.map { $0 == -1 ? batch : $0 }
+            return Tensor(name: spec.name, datatype: spec.datatype, shape: shape,
+                          bytes: [UInt8](repeating: 0, count: shape.reduce(1) { $0 * Int($1) } * spec.datatype.byteWidth))
+        }
+        var inputs = ordered
+        let error: OpaquePointer? = Self.withMutableTensors(&inputs) { inputTensors in
+            Self.withMutableTensors(&outputs) { outputTensors in
+                let call = {
+                    infer(self.model, inputTensors.baseAddress, UInt32(inputTensors.count), outputTensors.baseAddress, UInt32(outputTensors.count))
+                }
+                return backend.plugin.concurrentInfer ? call() : lock.withLock(call)
+            }
+        }
+        if let error = PluginHostServices.take(error) { throw .backend(error) }
+        return outputs
+    }
+
+    /// Lends `tensors` to C as `sb_tensor`s in host-allocated memory for the call, then
+    /// copies what C wrote back into them.
+    static func withMutableTensors<R>(_ tensors: inout [Tensor], _ body: (UnsafeMutableBufferPointer<sb_tensor>) -> R) -> R {
+        let names = tensors.map { strdup($0.name) }
+        let buffers = tensors.map { UnsafeMutableRawBufferPointer.allocate(byteCount: max($0.bytes.count, 1), alignment: 16) }
+        defer {
+            names.forEach { free($0) }
+            buffers.forEach { $0.deallocate() }
+        }
+        var raw = [sb_tensor](repeating: sb_tensor(), count: tensors.count)
+        for (i, tensor) in tensors.enumerated() {
+            tensor.bytes.withUnsafeBytes { buffers[i].copyMemory(from: $0) }
+            raw[i].name = UnsafePointer(names[i])
+            raw[i].datatype = tensor.datatype.code
+            raw[i].rank = UInt32(tensor.shape.count)
+            withUnsafeMutableBytes(of: &raw[i].shape) { shape in
+                for (axis, size) in tensor.shape.prefix(Int(SB_MAX_RANK)).enumerated() {
+                    shape.storeBytes(of: size, toByteOffset: axis * 8, as: Int64.self)
+                }
+            }
+            raw[i].data = buffers[i].baseAddress
+            raw[i].byte_size = UInt64(tensor.bytes.count)
+        }
+        let result = raw.withUnsafeMutableBufferPointer { body($0) }
+        for i in tensors.indices {
+            tensors[i].bytes = Array(UnsafeRawBufferPointer(rebasing: buffers[i].prefix(tensors[i].bytes.count)))
+        }
+        return result
+    }
+}
