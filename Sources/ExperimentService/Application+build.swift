@@ -58,7 +58,7 @@ public struct ServiceComponents: Sendable {
     public init(stores: Stores, policies: PolicyRegistry, logger: Logger) {
         self.stores = stores
         self.policies = policies
-        catalog = ExperimentCatalog(repository: stores.repository, registry: policies, state: stores.state)
+        catalog = ExperimentCatalog(repository: stores.repository, registry: policies)
         assignments = AssignmentService(catalog: catalog, rewardLog: stores.rewardLog, shared: stores.shared)
         rewards = RewardService(catalog: catalog, rewardLog: stores.rewardLog, shared: stores.shared, logger: logger)
         if let log = stores.rewardLog as? PostgresRewardLog {

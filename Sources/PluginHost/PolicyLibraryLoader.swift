@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import SwitchboardABI
 #if canImport(Glibc)
@@ -30,15 +29,14 @@ public struct PolicyLibraryLoader: Sendable {
 
     /// Reads, digests, copies and opens `path`, then checks what its entry point returns.
     public func load(path: String, expectedSHA256: String? = nil) throws(PluginLoadError) -> LoadedPolicyLibrary {
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw .unreadable(path: path, reason: error.localizedDescription)
+        let file: PluginFile
+        do { file = try PluginFile(path: path, expectedSHA256: expectedSHA256, cacheFolder: cacheFolder) } catch {
+            switch error {
+            case .unreadable(let reason): throw .unreadable(path: path, reason: reason)
+            case .digestMismatch(let actual): throw .digestMismatch(path: path, expected: expectedSHA256?.lowercased() ?? "", actual: actual)
+            }
         }
-        let digest = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
-        if let expected = expectedSHA256?.lowercased(), expected != digest {
-            throw .digestMismatch(path: path, expected: expected, actual: digest)
-        }
-        let openPath = try contentAddressedCopy(of: path, data: data, digest: digest)
+        let digest = file.sha256, openPath = file.openPath
         guard let handle = dlopen(openPath, RTLD_NOW | RTLD_LOCAL) else {
             throw .notASharedLibrary(path: path, reason: dlerror().map { String(cString: $0) } ?? "dlopen failed")
         }
@@ -50,24 +48,6 @@ public struct PolicyLibraryLoader: Sendable {
         guard let library = entry(services.api) else { throw .entryReturnedNull(path: path) }
         let policies = try check(library, path: path, digest: digest)
         return LoadedPolicyLibrary(path: path, sha256: digest, policies: policies)
-    }
-
-    /// Loads a new version of a file from a copy named after its content, so `dlopen` of a
-    /// replaced file never returns the old code and old and new run side by side.
-    private func contentAddressedCopy(of path: String, data: Data, digest: String) throws(PluginLoadError) -> String {
-        guard let cacheFolder else { return path }
-        let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-        let copy = "\(cacheFolder)/\(stem)-\(digest.prefix(16)).so"
-        if FileManager.default.fileExists(atPath: copy) { return copy }
-        do {
-            try FileManager.default.createDirectory(atPath: cacheFolder, withIntermediateDirectories: true)
-            let temporary = copy + ".tmp-\(getpid())"
-            try data.write(to: URL(fileURLWithPath: temporary))
-            guard rename(temporary, copy) == 0 else { throw CocoaError(.fileWriteUnknown) }
-        } catch {
-            throw .unreadable(path: path, reason: "cannot copy it to \(cacheFolder): \(error.localizedDescription)")
-        }
-        return copy
     }
 
     private func check(_ library: UnsafePointer<sb_policy_library_v1>, path: String, digest: String) throws(PluginLoadError) -> [PolicyPlugin] {

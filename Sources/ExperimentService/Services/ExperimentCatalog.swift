@@ -49,13 +49,11 @@ public final class ExperimentCatalog: Sendable {
 
     private let repository: any ExperimentRepository
     private let registry: PolicyRegistry
-    private let state: any StateStore
     private let cache = NIOLockedValueBox<[String: Entry]>([:])
 
-    public init(repository: any ExperimentRepository, registry: PolicyRegistry, state: any StateStore) {
+    public init(repository: any ExperimentRepository, registry: PolicyRegistry) {
         self.repository = repository
         self.registry = registry
-        self.state = state
     }
 
     /// Validates a new experiment (its policy config through the plugin), stores it, and

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import SwitchboardABI
 #if canImport(Glibc)
@@ -16,23 +15,26 @@ public struct BackendLoadError: Error, Equatable, Sendable, CustomStringConverti
 /// capability flags. Like policy libraries, a backend library is never unloaded.
 public struct BackendLibraryLoader: Sendable {
     let services: PluginHostServices
+    /// Where content-addressed copies go (as for policies); nil loads in place.
+    let cacheFolder: String?
 
-    public init(services: PluginHostServices) {
+    public init(services: PluginHostServices, cacheFolder: String? = nil) {
         self.services = services
+        self.cacheFolder = cacheFolder
     }
 
     /// Opens `path` (already checked to be inside a plugin folder) and returns its backends.
     public func load(path: String, expectedSHA256: String? = nil) throws(BackendLoadError) -> [BackendPlugin] {
         func refuse(_ reason: String) -> BackendLoadError { BackendLoadError(message: "backend library '\(path)' \(reason)") }
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw refuse("cannot be read: \(error.localizedDescription)")
+        let file: PluginFile
+        do { file = try PluginFile(path: path, expectedSHA256: expectedSHA256, cacheFolder: cacheFolder) } catch {
+            switch error {
+            case .unreadable(let reason): throw refuse("cannot be read: \(reason)")
+            case .digestMismatch(let actual): throw refuse("has SHA-256 \(actual), not the expected \(expectedSHA256?.lowercased() ?? "")")
+            }
         }
-        let digest = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
-        if let expected = expectedSHA256?.lowercased(), expected != digest {
-            throw refuse("has SHA-256 \(digest), not the expected \(expected)")
-        }
-        guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
+        let digest = file.sha256
+        guard let handle = dlopen(file.openPath, RTLD_NOW | RTLD_LOCAL) else {
             throw refuse("is not a loadable shared library: \(dlerror().map { String(cString: $0) } ?? "dlopen failed")")
         }
         guard let symbol = dlsym(handle, SB_BACKEND_ENTRY_SYMBOL) else {

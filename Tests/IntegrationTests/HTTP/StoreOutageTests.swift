@@ -15,7 +15,7 @@ struct StoreOutageTests {
         let deadDatabase = PostgresDatabase(url: "postgresql://switchboard@127.0.0.1:\(try Self.closedPort())/switchboard", threadPool: TestStores.threadPool)
         // The experiment exists and is cached through the real stores; then the database "goes away".
         let key = TestStores.uniqueKey("pgdown")
-        let catalog = ExperimentCatalog(repository: real.repository, registry: TestStores.policies, state: real.state)
+        let catalog = ExperimentCatalog(repository: real.repository, registry: TestStores.policies)
         _ = try await catalog.create(ExperimentSpec(key: key, arms: [.init(name: "a"), .init(name: "b")]))
         let broken = Stores(repository: PostgresExperimentRepository(database: deadDatabase),
                             rewardLog: PostgresRewardLog(database: deadDatabase), state: real.state,

@@ -9,7 +9,7 @@ struct GroupCommitTests {
     static func experiment() async throws -> String {
         let stores = try await TestStores.stores()
         let key = TestStores.uniqueKey("gc")
-        let catalog = ExperimentCatalog(repository: stores.repository, registry: TestStores.policies, state: stores.state)
+        let catalog = ExperimentCatalog(repository: stores.repository, registry: TestStores.policies)
         _ = try await catalog.create(ExperimentSpec(key: key, arms: [.init(name: "a"), .init(name: "b")]))
         return key
     }
