@@ -60,7 +60,7 @@ public struct AssignmentService: Sendable {
         )
         let commit = try await rewardLog.record(decision)
         shared.count(experiment: key, arm: arm, commit: commit, assignments: 1)
-        Counter(label: MetricNames.assignments, dimensions: [("experiment", key), ("arm", experiment.arms[arm].name)]).increment()
+        entry.assignmentCounters[arm].increment()
         return Assignment(experiment: key, variant: experiment.arms[arm].name, decisionID: decision.id, propensity: propensity)
     }
 

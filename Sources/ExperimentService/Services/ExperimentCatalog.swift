@@ -1,6 +1,7 @@
 import PolicyABI
 import Foundation
 import NIOConcurrencyHelpers
+import Metrics
 import PluginHost
 
 /// The experiments this replica knows, cached in memory with their configured policies.
@@ -15,6 +16,8 @@ public final class ExperimentCatalog: Sendable {
         public let policy: ConfiguredPolicy
         /// Arm probabilities of the last state seen, for policies whose probabilities are costly.
         let probabilities: ProbabilityCache
+        /// The assignment counter of each arm (made once, not per request).
+        let assignmentCounters: [Counter]
         /// When the experiment's row was last read, to pick up lifecycle changes of other replicas.
         var loadedAt = ContinuousClock.now
     }
@@ -138,7 +141,11 @@ public final class ExperimentCatalog: Sendable {
             armNames: experiment.arms.map(\.name), armWeights: experiment.arms.map(\.weight),
             contextDimension: experiment.contextFeatures.count, configJSON: config)
         do {
-            return Entry(experiment: experiment, policy: try plugin.configure(configuration), probabilities: ProbabilityCache())
+            let counters = experiment.arms.map {
+                Counter(label: MetricNames.assignments, dimensions: [("experiment", experiment.key), ("arm", $0.name)])
+            }
+            return Entry(experiment: experiment, policy: try plugin.configure(configuration), probabilities: ProbabilityCache(),
+                         assignmentCounters: counters)
         } catch {
             throw ServiceError.invalidPolicyConfig(policy: plugin.id, message: error.message)
         }

@@ -8,6 +8,9 @@ package final class PostgresConnection: BlockingConnection, @unchecked Sendable 
     private let url: String
     private let connectTimeoutSeconds: Int
     private var conn: OpaquePointer?
+    /// Statements prepared on this connection (by their text), so hot statements are parsed
+    /// and planned once per connection.
+    private var prepared: [String: String] = [:]
 
     /// - Parameters:
     ///   - url: a libpq connection string or `postgresql://` URL.
@@ -22,6 +25,7 @@ package final class PostgresConnection: BlockingConnection, @unchecked Sendable 
     package func close() {
         if let conn { PQfinish(conn) }
         conn = nil
+        prepared = [:]
     }
 
     /// Runs one parameterised statement (text parameters, `$1`, `$2`, ...) and returns its rows.
@@ -30,6 +34,25 @@ package final class PostgresConnection: BlockingConnection, @unchecked Sendable 
         let conn = try connected()
         let result = withCStringArray(parameters) { values in
             PQexecParams(conn, sql, Int32(parameters.count), nil, values, nil, nil, 0)
+        }
+        return try check(result)
+    }
+
+    /// Like ``query(_:_:)`` for a statement run often: prepared once per connection
+    /// (`PQprepare`), then executed with `PQexecPrepared`.
+    @discardableResult
+    package func queryPrepared(_ sql: String, _ parameters: [String?] = []) throws(StoreError) -> PostgresRows {
+        let conn = try connected()
+        let name: String
+        if let existing = prepared[sql] {
+            name = existing
+        } else {
+            name = "sb_\(prepared.count)"
+            try check(PQprepare(conn, name, sql, Int32(parameters.count), nil))
+            prepared[sql] = name
+        }
+        let result = withCStringArray(parameters) { values in
+            PQexecPrepared(conn, name, Int32(parameters.count), values, nil, nil, 0)
         }
         return try check(result)
     }

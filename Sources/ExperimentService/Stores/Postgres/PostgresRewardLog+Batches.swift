@@ -2,20 +2,21 @@ import Foundation
 
 /// The statements of a group-commit batch and the per-row outcomes of rewards.
 extension PostgresRewardLog {
-    struct DecisionRow: Encodable {
-        var id: String, experiment: String, arm_index: Int, unit: String, propensity: Double
-        var context: [String: Double]?, policy: String, seed: Int64, probabilities: [Double]?
-        init(_ d: Decision) {
-            probabilities = d.probabilities
-            id = d.id.uuidString
-            experiment = d.experiment
-            arm_index = d.armIndex
-            unit = d.unit
-            propensity = d.propensity
-            context = d.context
-            policy = d.policy
-            seed = Int64(bitPattern: d.seed)
-        }
+    /// A batch of decisions as the nine array parameters of ``insertDecisions``.
+    static func decisionColumns(_ decisions: [Decision]) -> [String?] {
+        [
+            PostgresArrayLiteral.make(decisions.map { $0.id.uuidString }),
+            PostgresArrayLiteral.make(decisions.map(\.experiment)),
+            PostgresArrayLiteral.make(decisions.map { String($0.armIndex) }),
+            PostgresArrayLiteral.make(decisions.map(\.unit)),
+            PostgresArrayLiteral.make(decisions.map { $0.propensity.description }),
+            PostgresArrayLiteral.make(decisions.map { $0.context.map(JSONText.object) }),
+            PostgresArrayLiteral.make(decisions.map(\.policy)),
+            PostgresArrayLiteral.make(decisions.map { String(Int64(bitPattern: $0.seed)) }),
+            PostgresArrayLiteral.make(decisions.map { d in
+                d.probabilities.map { "{" + $0.map(\.description).joined(separator: ",") + "}" }
+            }),
+        ]
     }
 
     struct RewardRow: Encodable {
@@ -33,11 +34,21 @@ extension PostgresRewardLog {
 
     static let insertDecisions = """
         INSERT INTO switchboard.decisions (id, experiment, arm_index, unit, propensity, context, policy, seed, probabilities)
-        SELECT id, experiment, arm_index, unit, propensity, context, policy, seed, probabilities
-        FROM jsonb_to_recordset($1::jsonb)
-             AS t(id uuid, experiment text, arm_index integer, unit text, propensity float8, context jsonb, policy text, seed bigint,
-                  probabilities float8[])
+        SELECT id, experiment, arm_index, unit, propensity, context::jsonb, policy, seed, probabilities::float8[]
+        FROM unnest($1::uuid[], $2::text[], $3::integer[], $4::text[], $5::float8[], $6::text[], $7::text[], $8::bigint[], $9::text[])
+             AS t(id, experiment, arm_index, unit, propensity, context, policy, seed, probabilities)
         """
+
+    /// Inserts decisions in a statement of their own (committed when it ends) and returns
+    /// its transaction id: one round trip instead of BEGIN, id, INSERT, COMMIT.
+    static let insertDecisionsAloneSQL = "WITH inserted AS (\(insertDecisions) RETURNING 1) SELECT pg_current_xact_id()::text"
+
+    static func insertDecisionsAlone(_ columns: [String?], _ conn: PostgresConnection) throws(StoreError) -> CommitID {
+        guard let text = try conn.queryPrepared(insertDecisionsAloneSQL, columns).rows.first?[0], let xid = UInt64(text) else {
+            throw StoreError(.unexpectedReply, store: .postgres, message: "pg_current_xact_id() returned no transaction id")
+        }
+        return CommitID(xid)
+    }
 
     /// Looks up, for each reward of a batch (in order), its decision's experiment and arm
     /// and any value already stored for its (decision, metric). One index probe per row.
