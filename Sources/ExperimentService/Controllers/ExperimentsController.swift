@@ -63,7 +63,7 @@ public struct ExperimentsController<Context: RequestContext>: Sendable {
         let key = try context.parameters.require("key")
         let entry = try await catalog.entry(key)
         let experiment = entry.experiment
-        await shared.flush()  // this replica's counts first, so the answer includes them
+        await shared.flush(experiment: key)  // this replica's counts first, so the answer includes them
         let counters = try await state.counters(experiment: key, armCount: experiment.arms.count)
         var view = ExperimentView(experiment, counters: counters)
         view.statistics = try await shared.statistics(experiment: key, length: entry.policy.stateLength)

@@ -163,12 +163,21 @@ public final class SharedPolicyState: Service, Sendable {
         }
     }
 
-    /// Rebuilds `experiment`'s statistics from PostgreSQL if they are missing in Redis.
+    /// Rebuilds `experiment`'s statistics from PostgreSQL if they are missing in Redis;
+    /// if another rebuild holds them, waits (up to ``rebuildWait``) until it has installed them.
     func rebuild(_ experiment: String) async throws {
         guard let rebuilder = rebuilder.withLockedValue({ $0 }) else {
             throw StoreError(.unavailable, store: .redis, message: "the statistics of '\(experiment)' are missing and no rebuilder is configured")
         }
-        _ = try await rebuilder.rebuild(experiment: experiment, force: false)
+        if try await rebuilder.rebuild(experiment: experiment, force: false) != nil { return }
+        let deadline = ContinuousClock.now + Self.rebuildWait
+        while ContinuousClock.now < deadline {
+            switch try await store.policyState(experiment: experiment, length: 0) {
+            case .ready: return
+            case .missing: if try await rebuilder.rebuild(experiment: experiment, force: false) != nil { return }
+            case .rebuilding: try await Task.sleep(for: .milliseconds(10))
+            }
+        }
     }
 
     /// Starts a rebuild in the background unless one is running on this replica.
@@ -217,7 +226,8 @@ public final class SharedPolicyState: Service, Sendable {
     public func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             try? await Task.sleep(for: flushInterval)
-            await flush(refreshDue: true)
+            let missing = await flushLock.withLock { await self.flushOnce(refreshDue: true) }
+            for key in missing { requestRebuild(key) }
         }
         let deadline = ContinuousClock.now + Self.drainTimeout
         await flush(refreshDue: false)
@@ -233,14 +243,38 @@ public final class SharedPolicyState: Service, Sendable {
     /// How long a stopping replica keeps trying to flush what it holds.
     static let drainTimeout: Duration = .seconds(5)
 
-    /// Flushes now (before reading counters from Redis, for instance). Flushes never overlap.
-    public func flush(refreshDue: Bool = false) async {
-        await flushLock.withLock { await self.flushOnce(refreshDue: refreshDue) }
+    /// Flushes now (before reading counters from Redis, for instance), so what this replica
+    /// counted is in Redis when it returns; statistics Redis lacks are rebuilt first (here,
+    /// not in the background). Flushes never overlap.
+    /// With `experiment`, rounds continue until that experiment's counts are sent (other
+    /// experiments' traffic does not hold the caller); without, until nothing is pending.
+    public func flush(refreshDue: Bool = false, experiment: String? = nil) async {
+        // A flush into an epoch this replica did not know is refused, then sent again; one
+        // into a hash a rebuild holds waits for it. Rounds until settled, for at most 2 s.
+        let deadline = ContinuousClock.now + .seconds(2)
+        var round = 0
+        while true {
+            let missing = await flushLock.withLock { await self.flushOnce(refreshDue: refreshDue) }
+            for key in missing {
+                do { try await rebuild(key) } catch {
+                    logger.warning("rebuilding shared state from PostgreSQL failed", metadata: ["experiment": "\(key)", "error": "\(error)"])
+                }
+            }
+            round += 1
+            if isSettled(experiment) || ContinuousClock.now >= deadline { return }
+            if round >= 2 { try? await ContinuousClock().sleep(until: .now + .milliseconds(5)) }
+        }
     }
 
     /// Whether nothing waits to be sent (for tests and shutdown).
-    public var isSettled: Bool {
-        entries.withLockedValue { $0.values.allSatisfy { $0.pending.isEmpty && $0.inflight.isEmpty } }
+    public var isSettled: Bool { isSettled(nil) }
+
+    /// Whether nothing of `experiment` (of any experiment, if nil) waits to be sent.
+    public func isSettled(_ experiment: String?) -> Bool {
+        entries.withLockedValue { entries in
+            if let experiment { return entries[experiment].map { $0.pending.isEmpty && $0.inflight.isEmpty } ?? true }
+            return entries.values.allSatisfy { $0.pending.isEmpty && $0.inflight.isEmpty }
+        }
     }
 
     private struct FlushItem {
@@ -252,7 +286,8 @@ public final class SharedPolicyState: Service, Sendable {
 
     /// One pipeline: every pending contribution, then a re-read of statistics that are due
     /// or were just written.
-    private func flushOnce(refreshDue: Bool) async {
+    /// Returns the experiments whose statistics Redis lacks.
+    private func flushOnce(refreshDue: Bool) async -> [String] {
         let now = ContinuousClock.now
         // Move pending to inflight, so the view stays whole while the pipeline runs.
         let work: [FlushItem] = entries.withLockedValue { entries in
@@ -274,7 +309,7 @@ public final class SharedPolicyState: Service, Sendable {
             }
             return work
         }
-        guard !work.isEmpty else { return }
+        guard !work.isEmpty else { return [] }
         var commands: [[String]] = []
         var replyIndex: [(add: Int?, read: Int?)] = []
         for item in work {
@@ -296,7 +331,7 @@ public final class SharedPolicyState: Service, Sendable {
             entries.withLockedValue { entries in
                 for item in work where entries[item.key] != nil { entries[item.key]!.requeueInflight() }
             }
-            return
+            return []
         }
         var missing: [String] = []
         entries.withLockedValue { entries in
@@ -331,7 +366,7 @@ public final class SharedPolicyState: Service, Sendable {
                 entries[item.key] = e
             }
         }
-        for key in missing { requestRebuild(key) }
+        return missing
     }
 }
 

@@ -12,45 +12,16 @@ enum PostgresArrayLiteral {
                 continue
             }
             out += "\""
-            for scalar in value.unicodeScalars {
-                if scalar == "\\" || scalar == "\"" { out += "\\" }
-                out.unicodeScalars.append(scalar)
+            if value.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\"") }) {
+                for scalar in value.unicodeScalars {
+                    if scalar == "\\" || scalar == "\"" { out += "\\" }
+                    out.unicodeScalars.append(scalar)
+                }
+            } else {
+                out += value  // the common case: nothing to escape
             }
             out += "\""
         }
         return out + "}"
-    }
-}
-
-/// JSON text for the few hot-path values written by hand instead of through `JSONEncoder`.
-enum JSONText {
-    /// A JSON string literal.
-    static func string(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
-
-    /// An object of finite numbers, keys sorted.
-    static func object(_ values: [String: Double]) -> String {
-        "{" + values.sorted { $0.key < $1.key }.map { string($0.key) + ":" + number($0.value) }.joined(separator: ",") + "}"
-    }
-
-    /// A finite number as JSONEncoder writes it (integral values without ".0").
-    static func number(_ value: Double) -> String {
-        if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
-        return value.description
     }
 }
