@@ -12,6 +12,8 @@ public struct Stores: Sendable {
     public var rewardLog: any RewardLog
     public var state: RedisStateStore
     public var libraries: any PolicyLibraryRepository
+    /// Registered model backends.
+    public var backends: PostgresBackendRepository
     /// This replica's batched view of the statistics in Redis.
     public var shared: SharedPolicyState
     /// The statistics views (results route).
@@ -22,7 +24,9 @@ public struct Stores: Sendable {
     }
 
     public init(repository: any ExperimentRepository, rewardLog: any RewardLog, state: RedisStateStore,
-                libraries: any PolicyLibraryRepository, results: PostgresResults, logger: Logger = Logger(label: "switchboard")) {
+                libraries: any PolicyLibraryRepository, backends: PostgresBackendRepository, results: PostgresResults,
+                logger: Logger = Logger(label: "switchboard")) {
+        self.backends = backends
         self.results = results
         self.repository = repository
         self.rewardLog = rewardLog
@@ -40,6 +44,7 @@ public struct Stores: Sendable {
             rewardLog: PostgresRewardLog(database: database, logger: logger),
             state: try RedisStateStore(url: redisURL, threadPool: threadPool),
             libraries: PostgresPolicyLibraryRepository(database: database),
+            backends: PostgresBackendRepository(database: database),
             results: PostgresResults(database: database),
             logger: logger
         )
@@ -54,13 +59,19 @@ public struct ServiceComponents: Sendable {
     public let catalog: ExperimentCatalog
     public let assignments: AssignmentService
     public let rewards: RewardService
+    public let backends: BackendService
+    public let predictions: PredictionService
 
-    public init(stores: Stores, policies: PolicyRegistry, logger: Logger) {
+    /// - Parameter blockingPool: where model inference and backend loading run.
+    public init(stores: Stores, policies: PolicyRegistry, logger: Logger, blockingPool: NIOThreadPool = .singleton) {
         self.stores = stores
         self.policies = policies
         catalog = ExperimentCatalog(repository: stores.repository, registry: policies)
         assignments = AssignmentService(catalog: catalog, rewardLog: stores.rewardLog, shared: stores.shared)
         rewards = RewardService(catalog: catalog, rewardLog: stores.rewardLog, shared: stores.shared, logger: logger)
+        let registry = BackendRegistry(folders: policies.folders, services: policies.services, cacheFolder: policies.cacheFolder)
+        backends = BackendService(registry: registry, repository: stores.backends, threadPool: blockingPool, logger: logger)
+        predictions = PredictionService(assignments: assignments, backends: backends, shared: stores.shared, threadPool: blockingPool)
         if let log = stores.rewardLog as? PostgresRewardLog {
             stores.shared.install(rebuilder: StateRebuilder(catalog: catalog, rewardLog: log, store: stores.state, logger: logger))
         }
@@ -76,7 +87,7 @@ public struct ServiceComponents: Sendable {
     /// Everything that runs in the background: the group-commit writer, the Redis flusher,
     /// the default-reward sweep.
     public func services(logger: Logger) -> [any Service] {
-        var services = stores.services
+        var services = stores.services + [BackendBootstrap(backends: backends)]
         if let log = stores.rewardLog as? PostgresRewardLog {
             services.append(DefaultRewardService(repository: stores.repository, rewardLog: log, rewards: rewards, logger: logger))
         }
@@ -103,6 +114,8 @@ public func buildRouter(_ components: ServiceComponents, keys: APIKeys, metrics:
     experiments.addReadRoutes(to: client)
     experiments.addManagementRoutes(to: admin)
     AssignmentController(service: components.assignments).addRoutes(to: client)
+    PredictionController(service: components.predictions, catalog: components.catalog).addRoutes(to: client)
+    BackendsController(service: components.backends).addRoutes(to: admin)
     RewardsController(service: components.rewards).addRoutes(to: client)
     PoliciesController(registry: components.policies, libraries: stores.libraries).addRoutes(to: admin)
     return router

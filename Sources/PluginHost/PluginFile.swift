@@ -36,7 +36,7 @@ struct PluginFile {
         if !FileManager.default.fileExists(atPath: copy) {
             do {
                 try FileManager.default.createDirectory(atPath: cacheFolder, withIntermediateDirectories: true)
-                let temporary = copy + ".tmp-\(getpid())"
+                let temporary = copy + ".tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
                 try data.write(to: URL(fileURLWithPath: temporary))
                 guard rename(temporary, copy) == 0 else { throw CocoaError(.fileWriteUnknown) }
             } catch {

@@ -16,6 +16,7 @@ public struct PluginFolders: Sendable {
         case notFound(path: String)
         case outsideFolders(path: String, folders: [String])
         case notARegularFile(path: String)
+        case notAFolder(path: String)
 
         public var description: String {
             switch self {
@@ -23,6 +24,7 @@ public struct PluginFolders: Sendable {
             case .outsideFolders(let path, let folders):
                 "plugin file '\(path)' is outside the plugin folders (\(folders.joined(separator: ", ")))"
             case .notARegularFile(let path): "plugin path '\(path)' is not a regular file"
+            case .notAFolder(let path): "model path '\(path)' is not a folder"
             }
         }
     }
@@ -44,6 +46,18 @@ public struct PluginFolders: Sendable {
         }
         var info = stat()
         guard stat(real, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { throw .notARegularFile(path: path) }
+        return real
+    }
+
+    /// Resolves `path` and returns its real path if it is a folder inside one of the
+    /// folders (a model folder, for instance).
+    public func resolveFolder(_ path: String) throws(Refusal) -> String {
+        guard let real = Self.realPath(path) else { throw .notFound(path: path) }
+        guard folders.contains(where: { real.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }) else {
+            throw .outsideFolders(path: path, folders: folders)
+        }
+        var info = stat()
+        guard stat(real, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else { throw .notAFolder(path: path) }
         return real
     }
 

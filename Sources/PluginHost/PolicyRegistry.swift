@@ -10,6 +10,8 @@ import Synchronization
 public final class PolicyRegistry: Sendable {
     public let folders: PluginFolders
     public let services: PluginHostServices
+    /// Where content-addressed copies of registered libraries (policies and backends) go.
+    public let cacheFolder: String
     let loader: PolicyLibraryLoader
     private let state = Mutex<(policies: [String: PolicyPlugin], libraries: [String: LoadedPolicyLibrary])>(([:], [:]))
 
@@ -18,6 +20,7 @@ public final class PolicyRegistry: Sendable {
     ///   - cacheFolder: where content-addressed copies of registered libraries go.
     public init(folders: PluginFolders, cacheFolder: String, logger: Logger) {
         self.folders = folders
+        self.cacheFolder = cacheFolder
         self.services = PluginHostServices(logger: logger)
         self.loader = PolicyLibraryLoader(services: services, cacheFolder: cacheFolder)
     }

@@ -59,6 +59,16 @@ extension Problem {
             return Problem(.conflict, code: "not-started", title: "Experiment not started", detail: detail)
         case .invalidContext:
             return Problem(.unprocessableContent, code: "invalid-context", title: "Invalid context", detail: detail)
+        case .unknownBackend:
+            return Problem(.notFound, code: "unknown-backend", title: "Unknown model backend", detail: detail)
+        case .backendRefused:
+            return Problem(.unprocessableContent, code: "backend-refused", title: "Model backend refused", detail: detail)
+        case .tensorMismatch:
+            return Problem(.unprocessableContent, code: "invalid-tensor", title: "Tensors do not fit the model", detail: detail)
+        case .armWithoutBackend:
+            return Problem(.conflict, code: "arm-without-backend", title: "Arm has no model backend", detail: detail)
+        case .inferenceFailed:
+            return Problem(.badGateway, code: "inference-failed", title: "Inference failed", detail: detail)
         }
     }
 

@@ -51,6 +51,9 @@ public struct ExperimentSpec: Codable, Sendable {
             guard arm.weight.isFinite, arm.weight >= 0 else {
                 throw .invalidField(path: "arms[\(i)].weight", reason: "must be a finite number >= 0; got \(arm.weight)")
             }
+            if let backend = arm.backend, !Self.isValidKey(backend) {
+                throw .invalidField(path: "arms[\(i)].backend", reason: "must name a model backend ([a-z0-9][a-z0-9_-]{0,62}); got '\(backend)'")
+            }
         }
         guard arms.contains(where: { $0.weight > 0 }) else {
             throw .invalidField(path: "arms", reason: "needs at least one arm with a positive weight")

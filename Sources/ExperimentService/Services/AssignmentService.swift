@@ -32,6 +32,24 @@ public struct AssignmentService: Sendable {
     /// PostgreSQL; the statistics come from this replica's view of Redis, and the count goes
     /// out with the next flush. Throws if PostgreSQL or Redis is unavailable.
     public func assign(experiment key: String, unit: String, context: [String: Double]?) async throws -> Assignment {
+        try await assign(experiment: key, unit: unit, context: context) { _ in () }.0
+    }
+
+    /// What was chosen for a unit, before the decision is recorded.
+    public struct Chosen: Sendable {
+        public let entry: ExperimentCatalog.Entry
+        public let arm: Int
+        /// The context as the policy saw it.
+        public let context: [Double]
+        public let seed: UInt64
+        public let unit: String
+    }
+
+    /// Assigns like ``assign(experiment:unit:context:)`` and runs `beforeRecording` once the
+    /// arm is chosen: the decision is recorded only if it succeeds (a prediction whose
+    /// inputs do not fit the model leaves no decision behind).
+    public func assign<Extra: Sendable>(experiment key: String, unit: String, context: [String: Double]?,
+                                        beforeRecording: (Chosen) async throws -> Extra) async throws -> (Assignment, Extra) {
         guard !unit.isEmpty, unit.utf8.count <= 512 else {
             throw ServiceError.invalidField(path: "unit", reason: "must be a non-empty string of at most 512 bytes")
         }
@@ -54,6 +72,7 @@ public struct AssignmentService: Sendable {
             label = entry.policy.plugin.id
         }
         let (arm, propensity) = (choice.arm, choice.propensity)
+        let extra = try await beforeRecording(Chosen(entry: entry, arm: arm, context: vector, seed: seed, unit: unit))
         let decision = Decision(
             id: DecisionID.make(), experiment: key, armIndex: arm, unit: unit, propensity: propensity,
             context: context, policy: label, seed: seed, probabilities: choice.probabilities
@@ -61,7 +80,7 @@ public struct AssignmentService: Sendable {
         let commit = try await rewardLog.record(decision)
         shared.count(experiment: key, arm: arm, commit: commit, assignments: 1)
         entry.assignmentCounters[arm].increment()
-        return Assignment(experiment: key, variant: experiment.arms[arm].name, decisionID: decision.id, propensity: propensity)
+        return (Assignment(experiment: key, variant: experiment.arms[arm].name, decisionID: decision.id, propensity: propensity), extra)
     }
 
     /// The unit's arm: a fixed split decides from the unit's hash alone (sticky with no

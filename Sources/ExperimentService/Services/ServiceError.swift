@@ -24,6 +24,16 @@ public enum ServiceError: Error, Equatable, CustomStringConvertible {
     case invalidTransition(key: String, action: String, status: String)
     /// The experiment is a draft and assigns nothing yet.
     case notStarted(key: String)
+    /// No model backend is registered (and active) under this name.
+    case unknownBackend(name: String)
+    /// A backend registration was refused (path, library or model).
+    case backendRefused(String)
+    /// The request's tensors do not fit the model.
+    case tensorMismatch(model: String, message: String)
+    /// The chosen arm has no model backend (or it is not registered).
+    case armWithoutBackend(experiment: String, arm: String, backend: String?)
+    /// The backend failed to infer.
+    case inferenceFailed(model: String, message: String)
 
     public var description: String {
         switch self {
@@ -46,6 +56,16 @@ public enum ServiceError: Error, Equatable, CustomStringConvertible {
         case .invalidTransition(let key, let action, let status):
             "cannot \(action) experiment '\(key)': it is \(status)\(status == "stopped" ? " (a stopped experiment keeps its results and cannot run again)" : "")"
         case .notStarted(let key): "experiment '\(key)' is a draft; start it with POST /v1/experiments/\(key)/start"
+        case .unknownBackend(let name): "no model backend is registered as '\(name)' (POST /v1/backends registers one)"
+        case .backendRefused(let message): message
+        case .tensorMismatch(let model, let message): "model '\(model)': \(message)"
+        case .armWithoutBackend(let experiment, let arm, let backend):
+            if let backend {
+                "arm '\(arm)' of experiment '\(experiment)' routes to model backend '\(backend)', which is not registered"
+            } else {
+                "arm '\(arm)' of experiment '\(experiment)' has no model backend; set 'backend' on every arm to predict"
+            }
+        case .inferenceFailed(let model, let message): "model '\(model)' failed to infer: \(message)"
         }
     }
 }

@@ -35,6 +35,12 @@ public struct TensorSpec: Sendable, Equatable, Codable {
     public var name: String
     public var datatype: TensorDataType
     public var shape: [Int64]
+
+    public init(name: String, datatype: TensorDataType, shape: [Int64]) {
+        self.name = name
+        self.datatype = datatype
+        self.shape = shape
+    }
 }
 
 /// What a model takes and gives (the Open Inference Protocol's model metadata).
@@ -42,6 +48,12 @@ public struct ModelMetadata: Sendable, Equatable {
     public var platform: String
     public var inputs: [TensorSpec]
     public var outputs: [TensorSpec]
+
+    public init(platform: String, inputs: [TensorSpec], outputs: [TensorSpec]) {
+        self.platform = platform
+        self.inputs = inputs
+        self.outputs = outputs
+    }
 }
 
 /// A tensor with its data: dense, row-major, little-endian bytes.

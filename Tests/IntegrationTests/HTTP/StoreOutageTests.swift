@@ -19,7 +19,8 @@ struct StoreOutageTests {
         _ = try await catalog.create(ExperimentSpec(key: key, arms: [.init(name: "a"), .init(name: "b")]))
         let broken = Stores(repository: PostgresExperimentRepository(database: deadDatabase),
                             rewardLog: PostgresRewardLog(database: deadDatabase), state: real.state,
-                            libraries: PostgresPolicyLibraryRepository(database: deadDatabase), results: PostgresResults(database: deadDatabase))
+                            libraries: PostgresPolicyLibraryRepository(database: deadDatabase), backends: PostgresBackendRepository(database: deadDatabase),
+                            results: PostgresResults(database: deadDatabase))
         try await withApp(stores: broken) { client in
             let ready = try await client.send(.get, "/readyz")
             #expect(ready.status == .serviceUnavailable)
@@ -36,7 +37,7 @@ struct StoreOutageTests {
     func redisDown() async throws {
         let real = try await TestStores.stores()
         let deadRedis = try RedisStateStore(url: "redis://127.0.0.1:\(try Self.closedPort())", threadPool: TestStores.threadPool)
-        let broken = Stores(repository: real.repository, rewardLog: real.rewardLog, state: deadRedis, libraries: real.libraries, results: real.results)
+        let broken = Stores(repository: real.repository, rewardLog: real.rewardLog, state: deadRedis, libraries: real.libraries, backends: real.backends, results: real.results)
         try await withApp(stores: broken) { client in
             let key = try await client.createExperiment(TestStores.uniqueKey("redisdown"))
             let ready = try await client.send(.get, "/readyz")
@@ -57,7 +58,7 @@ struct StoreOutageTests {
             return try await client.send(.post, "/v1/experiments/\(key)/assign", json: #"{"unit": "u1"}"#).decode(AssignResponse.self).decisionID
         }
         let deadRedis = try RedisStateStore(url: "redis://127.0.0.1:\(try Self.closedPort())", threadPool: TestStores.threadPool)
-        try await withApp(stores: Stores(repository: real.repository, rewardLog: real.rewardLog, state: deadRedis, libraries: real.libraries, results: real.results)) { client in
+        try await withApp(stores: Stores(repository: real.repository, rewardLog: real.rewardLog, state: deadRedis, libraries: real.libraries, backends: real.backends, results: real.results)) { client in
             let r = try await client.send(.post, "/v1/rewards", json: #"{"decision_id": "\#(id)", "reward": 1}"#)
             #expect(r.status == .ok)
         }

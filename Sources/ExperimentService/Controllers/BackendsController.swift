@@ -1,0 +1,91 @@
+import Hummingbird
+import Foundation
+import PluginHost
+import PolicyABI
+
+/// `POST /v1/backends` (register a model backend from the plugin folders), `GET /v1/backends`
+/// and `DELETE /v1/backends/{name}` (stop routing to it; the library stays loaded).
+public struct BackendsController<Context: RequestContext>: Sendable {
+    let service: BackendService
+
+    public init(service: BackendService) {
+        self.service = service
+    }
+
+    public func addRoutes(to router: some RouterMethods<Context>) {
+        router.post("/v1/backends", use: register)
+        router.get("/v1/backends", use: list)
+        router.delete("/v1/backends/{name}", use: remove)
+    }
+
+    /// The request body.
+    public struct RegisterRequest: Codable, Sendable {
+        /// The name arms refer to in their `backend` field.
+        public var name: String
+        /// The backend library, inside a plugin folder.
+        public var path: String
+        /// The model folder, inside a plugin folder.
+        public var model: String
+        /// The model's config (a JSON object).
+        public var config: JSONValue?
+        /// Which backend of the library, when it has several.
+        public var backend: String?
+        /// The expected SHA-256 of the library (hex).
+        public var sha256: String?
+    }
+
+    /// One registered model.
+    public struct BackendView: ResponseEncodable, Codable, Sendable {
+        public var name: String
+        public var backend: String
+        public var path: String
+        public var sha256: String
+        public var model: String
+        public var platform: String
+        public var inputs: [TensorMetadataPayload]
+        public var outputs: [TensorMetadataPayload]
+        public var concurrentInfer: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case name, backend, path, sha256, model, platform, inputs, outputs
+            case concurrentInfer = "concurrent_infer"
+        }
+    }
+
+    /// The body of `GET /v1/backends`.
+    public struct BackendList: ResponseEncodable, Codable, Sendable {
+        public var backends: [BackendView]
+    }
+
+    @Sendable func register(_ request: Request, context: Context) async throws -> EditedResponse<BackendView> {
+        let body = try await JSONBody.decode(RegisterRequest.self, from: request)
+        if let sha = body.sha256, sha.count != 64 || !sha.allSatisfy(\.isHexDigit) {
+            throw ServiceError.invalidField(path: "sha256", reason: "must be 64 hexadecimal digits")
+        }
+        let config: String
+        switch body.config {
+        case nil: config = "{}"
+        case .object?: config = String(decoding: try JSONEncoder().encode(body.config), as: UTF8.self)
+        default: throw ServiceError.invalidField(path: "config", reason: "must be a JSON object")
+        }
+        let endpoint = try await service.register(BackendRegistration(
+            name: body.name, library: body.path, sha256: body.sha256, backend: body.backend, model: body.model, config: config))
+        return EditedResponse(status: .created, response: Self.view(endpoint))
+    }
+
+    @Sendable func list(_ request: Request, context: Context) async throws -> BackendList {
+        BackendList(backends: service.endpoints.map(Self.view))
+    }
+
+    @Sendable func remove(_ request: Request, context: Context) async throws -> HTTPResponse.Status {
+        try await service.remove(try context.parameters.require("name"))
+        return .noContent
+    }
+
+    static func view(_ e: ModelEndpoint) -> BackendView {
+        BackendView(name: e.registration.name, backend: e.plugin.id, path: e.registration.library, sha256: e.sha256,
+                    model: e.registration.model, platform: e.model.metadata.platform,
+                    inputs: e.model.metadata.inputs.map(TensorMetadataPayload.init),
+                    outputs: e.model.metadata.outputs.map(TensorMetadataPayload.init), concurrentInfer: e.plugin.concurrentInfer)
+    }
+}

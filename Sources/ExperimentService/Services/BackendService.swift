@@ -1,0 +1,94 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOPosix
+import PluginHost
+import ServiceLifecycle
+
+/// The model backends every replica routes to: registered through any replica, recorded
+/// in PostgreSQL, loaded by the others on first use, and re-checked every
+/// ``refreshInterval`` so a deregistration reaches every replica within a second.
+public final class BackendService: Sendable {
+    public let registry: BackendRegistry
+    let repository: PostgresBackendRepository
+    let threadPool: NIOThreadPool
+    let logger: Logger
+    private let checkedAt = NIOLockedValueBox<[String: ContinuousClock.Instant]>([:])
+
+    /// How stale this replica's view of a registration may be.
+    public static let refreshInterval: Duration = .milliseconds(500)
+
+    public init(registry: BackendRegistry, repository: PostgresBackendRepository, threadPool: NIOThreadPool, logger: Logger) {
+        self.registry = registry
+        self.repository = repository
+        self.threadPool = threadPool
+        self.logger = logger
+    }
+
+    /// Loads the library and model (on a blocking thread), then records the registration.
+    public func register(_ registration: BackendRegistration) async throws -> ModelEndpoint {
+        let endpoint = try await load(registration)
+        try await repository.record(endpoint.registration, sha256: endpoint.sha256, backend: endpoint.plugin.id)
+        checkedAt.withLockedValue { $0[registration.name] = .now }
+        return endpoint
+    }
+
+    /// Stops routing to `name` on every replica.
+    public func remove(_ name: String) async throws {
+        let found = try await repository.deactivate(name)
+        registry.remove(name)
+        guard found else { throw ServiceError.unknownBackend(name: name) }
+    }
+
+    /// The endpoint registered as `name`, loading it if another replica registered it.
+    public func endpoint(_ name: String) async throws -> ModelEndpoint {
+        let cached = registry.endpoint(name)
+        let fresh = checkedAt.withLockedValue { $0[name].map { ContinuousClock.now - $0 < Self.refreshInterval } ?? false }
+        if let cached, fresh { return cached }
+        guard let recorded = try await repository.find(name) else {
+            registry.remove(name)
+            throw ServiceError.unknownBackend(name: name)
+        }
+        let endpoint: ModelEndpoint
+        if let cached, cached.registration == recorded {
+            endpoint = cached
+        } else {
+            endpoint = try await load(recorded)
+        }
+        checkedAt.withLockedValue { $0[name] = .now }
+        return endpoint
+    }
+
+    /// Every registration this replica has loaded.
+    public var endpoints: [ModelEndpoint] { registry.endpoints }
+
+    /// Loads every recorded registration (at start); a failure is logged and skipped.
+    public func loadRecorded() async throws {
+        for registration in try await repository.all() {
+            do { _ = try await load(registration) } catch {
+                logger.error("a recorded model backend could not be loaded", metadata: ["name": "\(registration.name)", "error": "\(error)"])
+            }
+        }
+    }
+
+    private func load(_ registration: BackendRegistration) async throws -> ModelEndpoint {
+        let registry = self.registry
+        do {
+            return try await threadPool.runIfActive { try registry.register(registration) }
+        } catch let error as BackendRegistrationError {
+            throw ServiceError.backendRefused(error.message)
+        }
+    }
+}
+
+/// Loads the recorded model backends when the service starts (a restarted replica serves
+/// them at once), then waits for shutdown.
+struct BackendBootstrap: Service {
+    let backends: BackendService
+
+    func run() async throws {
+        do { try await backends.loadRecorded() } catch {
+            backends.logger.warning("recorded model backends could not be read; they load on first use", metadata: ["error": "\(error)"])
+        }
+        try? await gracefulShutdown()
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import NIOPosix
+import PluginHost
+import PolicyABI
+
+/// Routes a prediction request to the model its experiment's policy picks.
+///
+/// The policy chooses an arm as for an assignment; the arm's model backend infers; the
+/// decision is recorded only once inference succeeded, so rewards for predictions work as
+/// for assignments. An ensemble policy (capability `ensemble`) picks a weighted set of arms:
+/// their models infer concurrently and the policy combines their first outputs.
+public struct PredictionService: Sendable {
+    let assignments: AssignmentService
+    let backends: BackendService
+    let shared: SharedPolicyState
+    let threadPool: NIOThreadPool
+
+    public init(assignments: AssignmentService, backends: BackendService, shared: SharedPolicyState, threadPool: NIOThreadPool) {
+        self.assignments = assignments
+        self.backends = backends
+        self.shared = shared
+        self.threadPool = threadPool
+    }
+
+    /// A prediction: the assignment, the outputs, and for ensembles the arms combined.
+    public struct Prediction: Sendable {
+        public var assignment: AssignmentService.Assignment
+        public var outputs: [Tensor]
+        /// The arms whose models were combined, with their weights (nil for one model).
+        public var ensemble: [(variant: String, weight: Double)]?
+    }
+
+    /// The most arms an ensemble combines.
+    static let maxEnsemble = 8
+
+    public func predict(experiment key: String, unit: String, context: [String: Double]?, inputs: [Tensor]) async throws -> Prediction {
+        let (assignment, result) = try await assignments.assign(experiment: key, unit: unit, context: context) { chosen in
+            let entry = chosen.entry
+            guard entry.policy.plugin.capabilities.contains(.ensemble), entry.experiment.status == .running else {
+                return (try await infer(try await endpoint(entry.experiment, arm: chosen.arm), inputs), nil as [(String, Double)]?)
+            }
+            return try await ensemble(chosen, inputs: inputs)
+        }
+        return Prediction(assignment: assignment, outputs: result.0, ensemble: result.1?.map { (variant: $0.0, weight: $0.1) })
+    }
+
+    /// The model behind an arm.
+    func endpoint(_ experiment: Experiment, arm: Int) async throws -> ModelEndpoint {
+        let armDefinition = experiment.arms[arm]
+        guard let name = armDefinition.backend else {
+            throw ServiceError.armWithoutBackend(experiment: experiment.key, arm: armDefinition.name, backend: nil)
+        }
+        do { return try await backends.endpoint(name) } catch ServiceError.unknownBackend {
+            throw ServiceError.armWithoutBackend(experiment: experiment.key, arm: armDefinition.name, backend: name)
+        }
+    }
+
+    /// Checks the inputs against the model here, then infers on a blocking thread.
+    public func infer(_ endpoint: ModelEndpoint, _ inputs: [Tensor]) async throws -> [Tensor] {
+        let name = endpoint.registration.name
+        do { _ = try endpoint.model.metadata.validate(inputs) } catch {
+            throw ServiceError.tensorMismatch(model: name, message: error.message)
+        }
+        let model = endpoint.model
+        let result: Result<[Tensor], LoadedModel.InferError> = try await threadPool.runIfActive {
+            do throws(LoadedModel.InferError) { return .success(try model.infer(inputs)) } catch { return .failure(error) }
+        }
+        switch result {
+        case .success(let outputs): return outputs
+        case .failure(.mismatch(let m)): throw ServiceError.tensorMismatch(model: name, message: m.message)
+        case .failure(.backend(let e)): throw ServiceError.inferenceFailed(model: name, message: e.message)
+        }
+    }
+
+    /// Infers with every arm of the policy's set at once and combines the first outputs
+    /// (as FP64, shaped like the first model's) with the policy's weights.
+    func ensemble(_ chosen: AssignmentService.Chosen, inputs: [Tensor]) async throws -> ([Tensor], [(String, Double)]?) {
+        let entry = chosen.entry
+        let experiment = entry.experiment
+        let policy = entry.policy
+        let state = try await shared.statistics(experiment: experiment.key, length: policy.stateLength)
+        let set: [(arm: Int, weight: Double)]
+        do {
+            set = try policy.chooseSet(state: state, context: chosen.context,
+                                       unitHash: StableHash.unitHash(salt: experiment.salt, unit: chosen.unit), seed: chosen.seed,
+                                       time: Date().timeIntervalSince(experiment.createdAt), maxArms: min(Self.maxEnsemble, experiment.arms.count))
+        } catch {
+            throw ServiceError.policyFailed(policy: policy.plugin.id, message: error.message)
+        }
+        var endpoints: [ModelEndpoint] = []
+        for member in set { endpoints.append(try await endpoint(experiment, arm: member.arm)) }
+        let outputs = try await withThrowingTaskGroup(of: (Int, [Tensor]).self) { group in
+            for (i, e) in endpoints.enumerated() { group.addTask { (i, try await infer(e, inputs)) } }
+            return try await group.reduce(into: [Int: [Tensor]]()) { $0[$1.0] = $1.1 }
+        }
+        let firsts = try (0..<endpoints.count).map { i -> Tensor in
+            guard let first = outputs[i]?.first else {
+                throw ServiceError.inferenceFailed(model: endpoints[i].registration.name, message: "it returned no outputs")
+            }
+            return first
+        }
+        let vectors = firsts.map { TensorPayload($0).data }
+        guard vectors.allSatisfy({ $0.count == vectors[0].count }) else {
+            throw ServiceError.inferenceFailed(model: endpoints.map(\.registration.name).joined(separator: "+"),
+                                               message: "the ensemble's models give first outputs of different sizes (\(vectors.map(\.count)))")
+        }
+        let combined: [Double]
+        do { combined = try policy.combine(outputs: vectors, weights: set.map(\.weight)) } catch {
+            throw ServiceError.policyFailed(policy: policy.plugin.id, message: error.message)
+        }
+        let tensor = Tensor(name: firsts[0].name, datatype: .fp64, shape: firsts[0].shape, bytes: combined.withUnsafeBytes { Array($0) })
+        return ([tensor], set.map { (experiment.arms[$0.arm].name, $0.weight) })
+    }
+}

@@ -1,0 +1,202 @@
+@testable import ExperimentService
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import PluginHost
+import Testing
+
+typealias PredictResponse = PredictionController<BasicRequestContext>.PredictResponse
+
+/// Model backends registered over HTTP and predictions routed through experiments, on the
+/// real stores, with the `linear` backend (compiled from policies/backends/linear.c).
+@Suite("Model backends and predictions over HTTP")
+struct PredictionTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../..").standardizedFileURL.path
+
+    /// A plugin folder holding the linear backend, the Iris model and a second model
+    /// (the Iris weights negated: it ranks the classes the other way round).
+    struct Fixture {
+        let folder: String
+        let policies: PolicyRegistry
+        var library: String { folder + "/liblinear_backend.so" }
+        var iris: String { folder + "/iris" }
+        var reversed: String { folder + "/reversed" }
+    }
+
+    static let fixture: Fixture = {
+        let folder = NSTemporaryDirectory() + "switchboard-backends-\(UUID().uuidString.prefix(8))"
+        let fm = FileManager.default
+        try! fm.createDirectory(atPath: folder + "/iris", withIntermediateDirectories: true)
+        try! fm.createDirectory(atPath: folder + "/reversed", withIntermediateDirectories: true)
+        let model = try! String(contentsOfFile: root + "/policies/models/iris-linear/model.json", encoding: .utf8)
+        try! model.write(toFile: folder + "/iris/model.json", atomically: true, encoding: .utf8)
+        var json = try! JSONSerialization.jsonObject(with: Data(model.utf8)) as! [String: Any]
+        json["weights"] = (json["weights"] as! [[Double]]).map { $0.map { -$0 } }
+        json["bias"] = (json["bias"] as! [Double]).map { -$0 }
+        try! JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: folder + "/reversed/model.json"))
+        let cc = Process()
+        cc.executableURL = URL(fileURLWithPath: "/usr/bin/cc")
+        cc.arguments = ["-shared", "-fPIC", "-fvisibility=hidden", "-O2", "-I", root + "/Sources/SwitchboardABI/include",
+                        "-o", folder + "/liblinear_backend.so", root + "/policies/backends/linear.c", "-lcjson", "-lm"]
+        try! cc.run()
+        cc.waitUntilExit()
+        let registry = PolicyRegistry(folders: PluginFolders([folder]), cacheFolder: folder + "/cache", logger: TestStores.logger)
+        try! registry.loadTrusted(path: PolicyBootstrap.builtInLibraryPath())
+        return Fixture(folder: folder, policies: registry)
+    }()
+
+    struct Weights: Decodable { var weights: [[Double]]; var bias: [Double] }
+
+    /// Softmax of the model in `folder` for one row, computed here.
+    static func expected(_ folder: String, _ x: [Double]) throws -> [Double] {
+        let w = try JSONDecoder().decode(Weights.self, from: Data(contentsOf: URL(fileURLWithPath: folder + "/model.json")))
+        let logits = (0..<3).map { c in w.bias[c] + (0..<4).reduce(0.0) { $0 + w.weights[c][$1] * x[$1] } }
+        let e = logits.map { exp($0 - logits.max()!) }
+        return e.map { $0 / e.reduce(0, +) }
+    }
+
+    static func close(_ a: [Double], _ b: [Double], _ tolerance: Double = 1e-5) -> Bool {
+        a.count == b.count && zip(a, b).allSatisfy { abs($0 - $1) < tolerance }
+    }
+
+    static let row = [6.3, 2.5, 5.0, 1.9]  // a virginica from the fixture
+    static var input: String { #"[{"name": "input", "datatype": "FP32", "shape": [1, 4], "data": [6.3, 2.5, 5.0, 1.9]}]"# }
+
+    func register(_ client: some TestClientProtocol, _ name: String, model: String) async throws {
+        let f = Self.fixture
+        let r = try await client.send(.post, "/v1/backends", json: #"{"name": "\#(name)", "path": "\#(f.library)", "model": "\#(model)"}"#)
+        #expect(r.status == .created, "\(String(buffer: r.body))")
+    }
+
+    @Test("register a backend, predict through a one-model experiment, reward the prediction")
+    func singleModel() async throws {
+        try await withApp(policies: Self.fixture.policies) { client in
+            let model = TestStores.uniqueKey("iris")
+            try await register(client, model, model: Self.fixture.iris)
+            let listed = try await client.send(.get, "/v1/backends").decode(BackendsController<BasicRequestContext>.BackendList.self)
+            let view = try #require(listed.backends.first { $0.name == model })
+            #expect(view.backend == "linear@1")
+            #expect(view.inputs == [TensorMetadataPayload(TensorSpec(name: "input", datatype: .fp32, shape: [-1, 4]))])
+            let key = TestStores.uniqueKey("predict")
+            _ = try await client.createExperiment(key, arms: #"[{"name": "linear", "backend": "\#(model)"}]"#)
+            let r = try await client.send(.post, "/v1/experiments/\(key)/predict", json: #"{"unit": "u1", "inputs": \#(Self.input)}"#)
+            #expect(r.status == .ok, "\(String(buffer: r.body))")
+            let p = try r.decode(PredictResponse.self)
+            #expect(p.variant == "linear")
+            #expect(p.propensity == 1)
+            #expect(p.outputs.map(\.name) == ["probabilities", "class"])
+            #expect(Self.close(p.outputs[0].data, try Self.expected(Self.fixture.iris, Self.row)))
+            #expect(p.outputs[1].data == [2])  // virginica
+            let stored = try await TestStores.query("SELECT arm_index, unit FROM switchboard.decisions WHERE id = $1::uuid", [p.decisionID])
+            #expect(stored == [["0", "u1"]])
+            let reward = try await client.send(.post, "/v1/rewards", json: #"{"decision_id": "\#(p.decisionID)", "reward": 1}"#)
+            #expect(reward.status == .ok)
+        }
+    }
+
+    @Test("a bandit routes each prediction to its arm's model; an ensemble combines both")
+    func banditAndEnsemble() async throws {
+        try await withApp(policies: Self.fixture.policies) { client in
+            let a = TestStores.uniqueKey("iris"), b = TestStores.uniqueKey("reversed")
+            try await register(client, a, model: Self.fixture.iris)
+            try await register(client, b, model: Self.fixture.reversed)
+            let arms = #"[{"name": "fitted", "backend": "\#(a)"}, {"name": "reversed", "backend": "\#(b)"}]"#
+            let bandit = TestStores.uniqueKey("bandit")
+            let created = try await client.send(.post, "/v1/experiments", json: #"{"key": "\#(bandit)", "arms": \#(arms), "policy": {"name": "thompson"}}"#)
+            #expect(created.status == .created)
+            let fitted = try Self.expected(Self.fixture.iris, Self.row), reversed = try Self.expected(Self.fixture.reversed, Self.row)
+            var seen = Set<String>()
+            for i in 0..<30 {
+                let p = try await client.send(.post, "/v1/experiments/\(bandit)/predict", json: #"{"unit": "u\#(i)", "inputs": \#(Self.input)}"#)
+                    .decode(PredictResponse.self)
+                seen.insert(p.variant)
+                #expect(Self.close(p.outputs[0].data, p.variant == "fitted" ? fitted : reversed), "\(p.variant)")
+                #expect(p.propensity > 0 && p.propensity <= 1)
+            }
+            #expect(seen == ["fitted", "reversed"])  // a fresh Thompson bandit tries both
+
+            let ensemble = TestStores.uniqueKey("ensemble")
+            let made = try await client.send(.post, "/v1/experiments", json: """
+                {"key": "\(ensemble)", "arms": \(arms), "policy": {"name": "ensemble", "config": {"k": 2, "combine": "mean"}}}
+                """)
+            #expect(made.status == .created, "\(String(buffer: made.body))")
+            let p = try await client.send(.post, "/v1/experiments/\(ensemble)/predict", json: #"{"unit": "e1", "inputs": \#(Self.input)}"#)
+                .decode(PredictResponse.self)
+            #expect(Set(p.ensemble?.map(\.variant) ?? []) == ["fitted", "reversed"])
+            #expect(p.outputs.count == 1)
+            #expect(p.outputs[0].datatype == "FP64")
+            #expect(Self.close(p.outputs[0].data, zip(fitted, reversed).map { ($0 + $1) / 2 }))
+        }
+    }
+
+    @Test("the experiment as an Open Inference Protocol model: metadata, ready, infer with unit and decision id in parameters")
+    func openInferenceProtocol() async throws {
+        try await withApp(policies: Self.fixture.policies) { client in
+            let model = TestStores.uniqueKey("iris")
+            try await register(client, model, model: Self.fixture.iris)
+            let key = TestStores.uniqueKey("v2")
+            _ = try await client.createExperiment(key, arms: #"[{"name": "linear", "backend": "\#(model)"}]"#)
+            let meta = try await client.send(.get, "/v2/models/\(key)").decode(PredictionController<BasicRequestContext>.ModelMetadataResponse.self)
+            #expect(meta.name == key)
+            #expect(meta.inputs.map(\.name) == ["input"])
+            #expect(meta.outputs.map(\.name) == ["probabilities", "class"])
+            #expect(try await client.send(.get, "/v2/models/\(key)/ready").status == .ok)
+            let r = try await client.send(.post, "/v2/models/\(key)/infer",
+                                          json: #"{"id": "req-1", "parameters": {"unit": "u9"}, "inputs": \#(Self.input)}"#)
+            #expect(r.status == .ok, "\(String(buffer: r.body))")
+            let answer = try r.decode(PredictionController<BasicRequestContext>.InferResponse.self)
+            #expect(answer.modelName == key)
+            #expect(answer.id == "req-1")
+            #expect(answer.parameters.unit == "u9")
+            #expect(Self.close(answer.outputs[0].data, try Self.expected(Self.fixture.iris, Self.row)))
+            let reward = try await client.send(.post, "/v1/rewards", json: #"{"decision_id": "\#(answer.parameters.decisionID)", "reward": 0}"#)
+            #expect(reward.status == .ok)
+        }
+    }
+
+    @Test("bad requests get precise problems and leave no decision")
+    func errors() async throws {
+        try await withApp(policies: Self.fixture.policies) { client in
+            let f = Self.fixture
+            let model = TestStores.uniqueKey("iris")
+            try await register(client, model, model: f.iris)
+            let key = TestStores.uniqueKey("bad")
+            _ = try await client.createExperiment(key, arms: #"[{"name": "linear", "backend": "\#(model)"}]"#)
+            let bare = TestStores.uniqueKey("nobackend")
+            _ = try await client.createExperiment(bare)
+            let cases: [(HTTPRequest.Method, String, String?, HTTPResponse.Status, String)] = [
+                (.post, "/v1/experiments/\(key)/predict", #"{"unit": "u", "inputs": [{"name": "input", "datatype": "FP32", "shape": [1, 5], "data": [1, 2, 3, 4, 5]}]}"#,
+                 .unprocessableContent, "model '\(model)': input 'input' must have shape [-1, 4], not [1, 5]"),
+                (.post, "/v1/experiments/\(key)/predict", #"{"unit": "u", "inputs": [{"name": "input", "datatype": "FP64", "shape": [1, 4], "data": [1, 2, 3, 4]}]}"#,
+                 .unprocessableContent, "model '\(model)': input 'input' must be FP32, not FP64"),
+                (.post, "/v1/experiments/\(key)/predict", #"{"unit": "u", "inputs": [{"name": "input", "datatype": "FP16", "shape": [1, 4], "data": [1, 2, 3, 4]}]}"#,
+                 .unprocessableContent, "field 'inputs[0].datatype' must be one of BOOL, INT32, INT64, FP32, FP64; got 'FP16'"),
+                (.post, "/v1/experiments/\(key)/predict", #"{"unit": "u", "inputs": [{"name": "input", "datatype": "FP32", "shape": [1, 4], "data": [1, 2, 3]}]}"#,
+                 .unprocessableContent, "field 'inputs[0].data' has 3 values, but shape [1, 4] needs 4"),
+                (.post, "/v1/experiments/\(key)/predict", #"{"unit": "u", "inputs": [{"name": "x", "datatype": "FP32", "shape": [1, 4], "data": [1, 2, 3, 4]}]}"#,
+                 .unprocessableContent, "model '\(model)': unknown input 'x'; the model takes 'input'"),
+                (.post, "/v1/experiments/\(bare)/predict", #"{"unit": "u", "inputs": \#(Self.input)}"#,
+                 .conflict, "arm 'control' of experiment '\(bare)' has no model backend; set 'backend' on every arm to predict"),
+                (.post, "/v1/backends", #"{"name": "x1", "path": "/etc/passwd", "model": "\#(f.iris)"}"#,
+                 .unprocessableContent, "plugin file '/etc/passwd' is outside the plugin folders (\(PluginFolders([f.folder]).folders[0]))"),
+                (.post, "/v1/backends", #"{"name": "x2", "path": "\#(f.library)", "model": "\#(f.folder)/cache"}"#,
+                 .unprocessableContent, "backend linear@1 refused model '\(f.folder)/cache': cannot read the weights file \(PluginFolders([f.folder]).folders[0])/cache/model.json"),
+                (.post, "/v1/backends", #"{"name": "Bad Name", "path": "\#(f.library)", "model": "\#(f.iris)"}"#,
+                 .unprocessableContent, "field 'name' must match [a-z0-9][a-z0-9_-]{0,62}; got 'Bad Name'"),
+                (.delete, "/v1/backends/never-registered", nil, .notFound, "no model backend is registered as 'never-registered' (POST /v1/backends registers one)"),
+            ]
+            for (method, path, body, status, detail) in cases {
+                let r = try await client.send(method, path, json: body)
+                #expect(r.status == status, "\(path) \(body ?? "")")
+                #expect(try r.problem().detail == detail)
+            }
+            let decisions = try await TestStores.query("SELECT count(*) FROM switchboard.decisions WHERE experiment = $1", [key])
+            #expect(decisions == [["0"]])
+            // Deregistered: routing stops (the library stays loaded).
+            #expect(try await client.send(.delete, "/v1/backends/\(model)").status == .noContent)
+            let gone = try await client.send(.post, "/v1/experiments/\(key)/predict", json: #"{"unit": "u", "inputs": \#(Self.input)}"#)
+            #expect(gone.status == .conflict)
+            #expect(try gone.problem().detail == "arm 'linear' of experiment '\(key)' routes to model backend '\(model)', which is not registered")
+        }
+    }
+}
