@@ -8,7 +8,7 @@
  * ("logistic" has one row of weights and two classes: negative, positive.)
  * Input:  "input" FP32 [-1, d] (one row per example, features in the declared order).
  * Outputs: "probabilities" FP32 [-1, k] and "class" INT64 [-1] (the most probable class).
- * Inference is pure, so concurrent calls are allowed.
+ * Inference is pure and takes microseconds: concurrent and inline calls are allowed.
  *
  * Build: cc -shared -fPIC -fvisibility=hidden -O2 -I Sources/SwitchboardABI/include \
  *          -o policies/liblinear_backend.so policies/backends/linear.c -lcjson -lm
@@ -233,7 +233,7 @@ static const sb_backend_v1 linear_backend = {
     .abi_minor = SB_BACKEND_ABI_MINOR,
     .name = "linear",
     .version = "1",
-    .capabilities = SB_BACKEND_CAP_CONCURRENT_INFER,
+    .capabilities = SB_BACKEND_CAP_CONCURRENT_INFER | SB_BACKEND_CAP_INLINE_INFER,
     .initialize = initialize,
     .finalize = finalize,
     .model_load = model_load,

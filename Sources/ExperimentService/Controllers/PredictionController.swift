@@ -33,8 +33,8 @@ public struct PredictionController<Context: RequestContext>: Sendable {
         public var weight: Double
     }
 
-    /// The answer of `predict`.
-    public struct PredictResponse: ResponseEncodable, Codable, Sendable {
+    /// The answer of `predict` (its JSON written by hand: a hot path).
+    public struct PredictResponse: ResponseGenerator, Codable, Sendable {
         public var experiment: String
         public var variant: String
         public var decisionID: String
@@ -45,6 +45,21 @@ public struct PredictionController<Context: RequestContext>: Sendable {
         enum CodingKeys: String, CodingKey {
             case experiment, variant, propensity, outputs, ensemble
             case decisionID = "decision_id"
+        }
+
+        var json: String {
+            var text = #"{"experiment":"# + JSONText.string(experiment) + #","variant":"# + JSONText.string(variant)
+                + #","decision_id":"# + JSONText.string(decisionID) + #","propensity":"# + propensity.description
+                + #","outputs":["# + outputs.map(\.json).joined(separator: ",") + "]"
+            if let ensemble {
+                text += #","ensemble":["# + ensemble.map { #"{"variant":"# + JSONText.string($0.variant) + #","weight":"# + $0.weight.description + "}" }
+                    .joined(separator: ",") + "]"
+            }
+            return text + "}"
+        }
+
+        public func response(from request: Request, context: some RequestContext) throws -> Response {
+            Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: json)))
         }
     }
 

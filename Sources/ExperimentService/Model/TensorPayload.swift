@@ -22,11 +22,11 @@ public struct TensorPayload: Codable, Sendable, Equatable {
         name = try c.decode(String.self, forKey: .name)
         datatype = try c.decode(String.self, forKey: .datatype)
         shape = try c.decode([Int64].self, forKey: .shape)
-        // BOOL tensors may carry true/false.
-        if let bools = try? c.decode([Bool].self, forKey: .data) {
-            data = bools.map { $0 ? 1 : 0 }
+        // Numbers (tried first: the common case), or true/false for BOOL tensors.
+        if let numbers = try? c.decode([Double].self, forKey: .data) {
+            data = numbers
         } else {
-            data = try c.decode([Double].self, forKey: .data)
+            data = try c.decode([Bool].self, forKey: .data).map { $0 ? 1 : 0 }
         }
     }
 
@@ -90,5 +90,14 @@ public struct TensorMetadataPayload: Codable, Sendable, Equatable {
         name = spec.name
         datatype = spec.datatype.rawValue
         shape = spec.shape
+    }
+}
+
+extension TensorPayload {
+    /// The tensor as JSON text, written by hand for the prediction hot path.
+    var json: String {
+        #"{"name":"# + JSONText.string(name) + #","datatype":"# + JSONText.string(datatype)
+            + #","shape":["# + shape.map(String.init).joined(separator: ",")
+            + #"],"data":["# + data.map(JSONText.number).joined(separator: ",") + "]}"
     }
 }

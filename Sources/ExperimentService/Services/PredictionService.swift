@@ -55,16 +55,19 @@ public struct PredictionService: Sendable {
         }
     }
 
-    /// Checks the inputs against the model here, then infers on a blocking thread.
+    /// Checks the inputs against the model here, then infers (on a blocking thread unless
+    /// the backend declares inline inference).
     public func infer(_ endpoint: ModelEndpoint, _ inputs: [Tensor]) async throws -> [Tensor] {
         let name = endpoint.registration.name
         do { _ = try endpoint.model.metadata.validate(inputs) } catch {
             throw ServiceError.tensorMismatch(model: name, message: error.message)
         }
         let model = endpoint.model
-        let result: Result<[Tensor], LoadedModel.InferError> = try await threadPool.runIfActive {
+        let run: @Sendable () -> Result<[Tensor], LoadedModel.InferError> = {
             do throws(LoadedModel.InferError) { return .success(try model.infer(inputs)) } catch { return .failure(error) }
         }
+        // A backend that never blocks runs here; any other on a blocking thread.
+        let result = endpoint.plugin.inlineInfer ? run() : try await threadPool.runIfActive(run)
         switch result {
         case .success(let outputs): return outputs
         case .failure(.mismatch(let m)): throw ServiceError.tensorMismatch(model: name, message: m.message)

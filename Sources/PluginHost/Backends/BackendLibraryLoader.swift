@@ -86,7 +86,7 @@ public struct BackendLibraryLoader: Sendable {
             ("model_unload", t.model_unload != nil), ("model_metadata", t.model_metadata != nil),
         ]
         for (function, present) in required where !present { throw refuse("lacks the required function \(function) in backend \(name)") }
-        let known = UInt64(SB_BACKEND_CAP_CONCURRENT_INFER | SB_BACKEND_CAP_ASYNC_INFER)
+        let known = UInt64(SB_BACKEND_CAP_CONCURRENT_INFER | SB_BACKEND_CAP_ASYNC_INFER | SB_BACKEND_CAP_INLINE_INFER)
         guard t.capabilities & ~known == 0 else {
             throw refuse("declares unknown capability bits 0x\(String(t.capabilities & ~known, radix: 16)) for \(name)")
         }
@@ -96,6 +96,6 @@ public struct BackendLibraryLoader: Sendable {
         }
         guard t.infer != nil || async else { throw refuse("backend \(name) has neither infer nor infer_async") }
         return BackendPlugin(name: name, version: version, concurrentInfer: t.capabilities & UInt64(SB_BACKEND_CAP_CONCURRENT_INFER) != 0,
-                             asyncInfer: async, libraryPath: path, sha256: digest, table: table, services: services)
+                             asyncInfer: async, inlineInfer: t.capabilities & UInt64(SB_BACKEND_CAP_INLINE_INFER) != 0, libraryPath: path, sha256: digest, table: table, services: services)
     }
 }

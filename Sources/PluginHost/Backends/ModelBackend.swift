@@ -8,6 +8,8 @@ public struct BackendPlugin: @unchecked Sendable {
     public let version: String
     public let concurrentInfer: Bool
     public let asyncInfer: Bool
+    /// `infer` is short and never blocks: it may run on the request's own thread.
+    public let inlineInfer: Bool
     public let libraryPath: String
     public let sha256: String
     let table: UnsafePointer<sb_backend_v1>

@@ -91,6 +91,10 @@ typedef struct sb_completion {
 #define SB_BACKEND_CAP_CONCURRENT_INFER (1u << 0) /* infer may run concurrently on one model */
 #define SB_BACKEND_CAP_ASYNC_INFER      (1u << 1) /* infer_async is non-NULL: the backend waits on
                                                      I/O and completes through sb_completion */
+#define SB_BACKEND_CAP_INLINE_INFER     (1u << 2) /* infer is short and never blocks (no I/O, no
+                                                     locks held for long): the host may call it on
+                                                     the request's own thread instead of a
+                                                     blocking-pool thread */
 
 /* One backend. Owned by the plugin: constant for the life of the process. */
 typedef struct sb_backend_v1 {
@@ -116,7 +120,8 @@ typedef struct sb_backend_v1 {
 
     /* Runs one inference synchronously. NULL when only infer_async is offered. Called
      * concurrently only with SB_BACKEND_CAP_CONCURRENT_INFER; otherwise the host
-     * serialises calls per model. The host calls it on a thread that may block. */
+     * serialises calls per model. The host calls it on a thread that may block, unless
+     * SB_BACKEND_CAP_INLINE_INFER is set. */
     sb_error *(*infer)(void *model, const sb_tensor *inputs, uint32_t input_count,
                        sb_tensor *outputs, uint32_t output_count);
     /* Starts one inference and returns at once (NULL = started; `completion` is then

@@ -188,7 +188,8 @@ struct PredictionTests {
             for (method, path, body, status, detail) in cases {
                 let r = try await client.send(method, path, json: body)
                 #expect(r.status == status, "\(path) \(body ?? "")")
-                #expect(try r.problem().detail == detail)
+                let got = try r.problem().detail
+                #expect(got == detail, "\(got ?? "nil")")
             }
             let decisions = try await TestStores.query("SELECT count(*) FROM switchboard.decisions WHERE experiment = $1", [key])
             #expect(decisions == [["0"]])
