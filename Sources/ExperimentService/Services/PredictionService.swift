@@ -66,8 +66,14 @@ public struct PredictionService: Sendable {
         let run: @Sendable () -> Result<[Tensor], LoadedModel.InferError> = {
             do throws(LoadedModel.InferError) { return .success(try model.infer(inputs)) } catch { return .failure(error) }
         }
-        // A backend that never blocks runs here; any other on a blocking thread.
-        let result = endpoint.plugin.inlineInfer ? run() : try await threadPool.runIfActive(run)
+        // A backend that never blocks runs here; one that waits on I/O completes through its
+        // callback; any other runs on a blocking thread.
+        let result: Result<[Tensor], LoadedModel.InferError>
+        if endpoint.plugin.asyncInfer {
+            do throws(LoadedModel.InferError) { result = .success(try await model.inferAsync(inputs)) } catch { result = .failure(error) }
+        } else {
+            result = endpoint.plugin.inlineInfer ? run() : try await threadPool.runIfActive(run)
+        }
         switch result {
         case .success(let outputs): return outputs
         case .failure(.mismatch(let m)): throw ServiceError.tensorMismatch(model: name, message: m.message)

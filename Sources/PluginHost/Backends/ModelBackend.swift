@@ -144,6 +144,34 @@ public final class LoadedModel: @unchecked Sendable {
         return outputs
     }
 
+    /// Runs one inference through the backend's `infer_async`: returns when the backend
+    /// calls its completion (from any thread), never blocking a thread meanwhile.
+    public func inferAsync(_ inputs: [Tensor]) async throws(InferError) -> [Tensor] {
+        let (ordered, batch): ([Tensor], Int64)
+        do { (ordered, batch) = try metadata.validate(inputs) } catch { throw .mismatch(error) }
+        guard let inferAsync = backend.plugin.table.pointee.infer_async else {
+            throw .backend(PluginReportedError(code: PluginReportedError.internal, message: "the backend has no asynchronous inference"))
+        }
+        let outputs = metadata.outputs.map { spec in
+            let shape = spec.shape.map { $0 == -1 ? batch : $0 }
+            return Tensor(name: spec.name, datatype: spec.datatype, shape: shape,
+                          bytes: [UInt8](repeating: 0, count: shape.reduce(1) { $0 * Int($1) } * spec.datatype.byteWidth))
+        }
+        let result: Result<[Tensor], InferError> = await withCheckedContinuation { continuation in
+            let call = AsyncInference(inputs: ordered, outputs: outputs, continuation: continuation)
+            let context = Unmanaged.passRetained(call).toOpaque()
+            let completion = sb_completion(complete: { context, error in
+                Unmanaged<AsyncInference>.fromOpaque(context!).takeRetainedValue().finish(error)
+            }, host_context: context)
+            let error = inferAsync(model, call.inputs.baseAddress, UInt32(call.inputs.count), call.outputs.baseAddress,
+                                   UInt32(call.outputs.count), completion)
+            if error != nil {  // not started: the completion will never run
+                Unmanaged<AsyncInference>.fromOpaque(context).takeRetainedValue().finish(error)
+            }
+        }
+        return try result.get()
+    }
+
     /// Lends `tensors` to C as `sb_tensor`s in host-allocated memory for the call, then
     /// copies what C wrote back into them.
     static func withMutableTensors<R>(_ tensors: inout [Tensor], _ body: (UnsafeMutableBufferPointer<sb_tensor>) -> R) -> R {
@@ -172,5 +200,65 @@ public final class LoadedModel: @unchecked Sendable {
             tensors[i].bytes = Array(UnsafeRawBufferPointer(rebasing: buffers[i].prefix(tensors[i].bytes.count)))
         }
         return result
+    }
+}
+
+/// The memory of one asynchronous inference, alive until the backend completes it.
+final class AsyncInference: @unchecked Sendable {
+    let inputs: UnsafeMutableBufferPointer<sb_tensor>
+    let outputs: UnsafeMutableBufferPointer<sb_tensor>
+    private let names: [UnsafeMutablePointer<CChar>?]
+    private let buffers: [UnsafeMutableRawBufferPointer]
+    private let outputTensors: [Tensor]
+    private let continuation: CheckedContinuation<Result<[Tensor], LoadedModel.InferError>, Never>
+
+    init(inputs: [Tensor], outputs: [Tensor], continuation: CheckedContinuation<Result<[Tensor], LoadedModel.InferError>, Never>) {
+        let all = inputs + outputs
+        let names = all.map { strdup($0.name) }
+        let buffers = all.map { UnsafeMutableRawBufferPointer.allocate(byteCount: max($0.bytes.count, 1), alignment: 16) }
+        self.names = names
+        self.buffers = buffers
+        let raw = UnsafeMutableBufferPointer<sb_tensor>.allocate(capacity: all.count)
+        for (i, tensor) in all.enumerated() {
+            tensor.bytes.withUnsafeBytes { buffers[i].copyMemory(from: $0) }
+            var t = sb_tensor()
+            t.name = UnsafePointer(names[i])
+            t.datatype = tensor.datatype.code
+            t.rank = UInt32(tensor.shape.count)
+            withUnsafeMutableBytes(of: &t.shape) { shape in
+                for (axis, size) in tensor.shape.prefix(Int(SB_MAX_RANK)).enumerated() {
+                    shape.storeBytes(of: size, toByteOffset: axis * 8, as: Int64.self)
+                }
+            }
+            t.data = buffers[i].baseAddress
+            t.byte_size = UInt64(tensor.bytes.count)
+            raw[i] = t
+        }
+        self.inputs = UnsafeMutableBufferPointer(rebasing: raw[0..<inputs.count])
+        self.outputs = UnsafeMutableBufferPointer(rebasing: raw[inputs.count...])
+        outputTensors = outputs
+        self.continuation = continuation
+    }
+
+    /// Copies the outputs out, resumes the caller and frees the call's memory.
+    func finish(_ error: OpaquePointer?) {
+        let result: Result<[Tensor], LoadedModel.InferError>
+        if let error = PluginHostServices.take(error) {
+            result = .failure(.backend(error))
+        } else {
+            let offset = inputs.count
+            result = .success(outputTensors.enumerated().map { i, tensor in
+                var copy = tensor
+                copy.bytes = Array(UnsafeRawBufferPointer(rebasing: buffers[offset + i].prefix(tensor.bytes.count)))
+                return copy
+            })
+        }
+        continuation.resume(returning: result)
+    }
+
+    deinit {
+        names.forEach { free($0) }
+        buffers.forEach { $0.deallocate() }
+        inputs.baseAddress?.deallocate()
     }
 }

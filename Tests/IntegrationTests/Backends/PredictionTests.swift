@@ -19,6 +19,7 @@ struct PredictionTests {
         let folder: String
         let policies: PolicyRegistry
         var library: String { folder + "/liblinear_backend.so" }
+        var oipLibrary: String { folder + "/liboip_http_backend.so" }
         var iris: String { folder + "/iris" }
         var reversed: String { folder + "/reversed" }
     }
@@ -34,12 +35,15 @@ struct PredictionTests {
         json["weights"] = (json["weights"] as! [[Double]]).map { $0.map { -$0 } }
         json["bias"] = (json["bias"] as! [Double]).map { -$0 }
         try! JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: folder + "/reversed/model.json"))
-        let cc = Process()
-        cc.executableURL = URL(fileURLWithPath: "/usr/bin/cc")
-        cc.arguments = ["-shared", "-fPIC", "-fvisibility=hidden", "-O2", "-I", root + "/Sources/SwitchboardABI/include",
-                        "-o", folder + "/liblinear_backend.so", root + "/policies/backends/linear.c", "-lcjson", "-lm"]
-        try! cc.run()
-        cc.waitUntilExit()
+        for (source, library, links) in [("linear", "liblinear_backend.so", ["-lcjson", "-lm"]),
+                                         ("oip_http", "liboip_http_backend.so", ["-lcurl", "-lcjson", "-lpthread"])] {
+            let cc = Process()
+            cc.executableURL = URL(fileURLWithPath: "/usr/bin/cc")
+            cc.arguments = ["-shared", "-fPIC", "-fvisibility=hidden", "-O2", "-I", root + "/Sources/SwitchboardABI/include",
+                            "-o", folder + "/" + library, root + "/policies/backends/\(source).c"] + links
+            try! cc.run()
+            cc.waitUntilExit()
+        }
         let registry = PolicyRegistry(folders: PluginFolders([folder]), cacheFolder: folder + "/cache", logger: TestStores.logger)
         try! registry.loadTrusted(path: PolicyBootstrap.builtInLibraryPath())
         return Fixture(folder: folder, policies: registry)
@@ -154,6 +158,60 @@ struct PredictionTests {
         }
     }
 
+    @Test("the oip-http backend forwards to a real Open Inference Protocol server (a live Switchboard) without blocking")
+    func forwardsToOpenInferenceServer() async throws {
+        let f = Self.fixture
+        let stores = try await TestStores.stores()
+        let server = buildApplication(host: "127.0.0.1", port: 0, stores: stores, policies: f.policies, logger: TestStores.logger)
+        try await server.test(.live) { remote in
+            let port = try #require(remote.port)
+            let served = TestStores.uniqueKey("served"), linear = TestStores.uniqueKey("iris")
+            try await register(remote, linear, model: f.iris)
+            _ = try await remote.createExperiment(served, arms: #"[{"name": "linear", "backend": "\#(linear)"}]"#)
+            try await withApp(policies: f.policies) { client in
+                let proxy = TestStores.uniqueKey("remote")
+                let registered = try await client.send(.post, "/v1/backends", json: """
+                    {"name": "\(proxy)", "path": "\(f.oipLibrary)", "model": "\(f.iris)", "config": {"url": "http://127.0.0.1:\(port)", "model": "\(served)"}}
+                    """)
+                #expect(registered.status == .created, "\(String(buffer: registered.body))")
+                let view = try registered.decode(BackendsController<BasicRequestContext>.BackendView.self)
+                #expect(view.backend == "oip-http@1")
+                #expect(view.platform == "oip-http")
+                #expect(view.outputs.map(\.name) == ["probabilities", "class"])
+                let key = TestStores.uniqueKey("forward")
+                _ = try await client.createExperiment(key, arms: #"[{"name": "remote", "backend": "\#(proxy)"}]"#)
+                let expected = try Self.expected(f.iris, Self.row)
+                // Many at once: the backend's worker thread drives them all.
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for i in 0..<16 {
+                        group.addTask {
+                            let r = try await client.send(.post, "/v1/experiments/\(key)/predict", json: #"{"unit": "u\#(i)", "inputs": \#(Self.input)}"#)
+                            #expect(r.status == .ok, "\(String(buffer: r.body))")
+                            let p = try r.decode(PredictResponse.self)
+                            #expect(Self.close(p.outputs[0].data, expected))
+                            #expect(p.outputs[1].data == [2])
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+                let forwarded = try await TestStores.query("SELECT count(*) FROM switchboard.decisions WHERE experiment = $1", [served])
+                #expect(forwarded == [["16"]])
+                // The remote model stops serving: the failure comes back as a 502 that says why.
+                #expect(try await remote.send(.delete, "/v1/backends/\(linear)").status == .noContent)
+                let failed = try await client.send(.post, "/v1/experiments/\(key)/predict", json: #"{"unit": "u99", "inputs": \#(Self.input)}"#)
+                #expect(failed.status == .badGateway)
+                let detail = try failed.problem().detail
+                #expect(detail.hasPrefix("model '\(proxy)' failed to infer: the inference server refused the request: HTTP 409: "), "\(detail)")
+                // An unreachable server is refused at registration.
+                let closed = try await client.send(.post, "/v1/backends", json: """
+                    {"name": "\(proxy)-x", "path": "\(f.oipLibrary)", "model": "\(f.iris)", "config": {"url": "http://127.0.0.1:1", "model": "m"}}
+                    """)
+                #expect(closed.status == .unprocessableContent)
+                #expect(try closed.problem().detail.hasPrefix("backend oip-http@1 refused model '\(f.iris)': cannot read the model metadata: "))
+            }
+        }
+    }
+
     @Test("bad requests get precise problems and leave no decision")
     func errors() async throws {
         try await withApp(policies: Self.fixture.policies) { client in
@@ -163,7 +221,7 @@ struct PredictionTests {
             let key = TestStores.uniqueKey("bad")
             _ = try await client.createExperiment(key, arms: #"[{"name": "linear", "backend": "\#(model)"}]"#)
             let bare = TestStores.uniqueKey("nobackend")
-            _ = try await client.createExperiment(bare)
+            _ = try await client.createExperiment(bare, arms: #"[{"name": "control"}]"#)
             let cases: [(HTTPRequest.Method, String, String?, HTTPResponse.Status, String)] = [
                 (.post, "/v1/experiments/\(key)/predict", #"{"unit": "u", "inputs": [{"name": "input", "datatype": "FP32", "shape": [1, 5], "data": [1, 2, 3, 4, 5]}]}"#,
                  .unprocessableContent, "model '\(model)': input 'input' must have shape [-1, 4], not [1, 5]"),
@@ -188,7 +246,7 @@ struct PredictionTests {
             for (method, path, body, status, detail) in cases {
                 let r = try await client.send(method, path, json: body)
                 #expect(r.status == status, "\(path) \(body ?? "")")
-                let got = try r.problem().detail
+                let got: String? = try r.problem().detail
                 #expect(got == detail, "\(got ?? "nil")")
             }
             let decisions = try await TestStores.query("SELECT count(*) FROM switchboard.decisions WHERE experiment = $1", [key])
