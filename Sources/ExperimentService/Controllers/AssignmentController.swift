@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import PolicyABI
 
 /// `POST /v1/experiments/{key}/assign`.
 public struct AssignmentController<Context: RequestContext>: Sendable {
@@ -52,5 +53,12 @@ public struct AssignmentController<Context: RequestContext>: Sendable {
             experiment: a.experiment, variant: a.variant,
             decisionID: a.decisionID.uuidString.lowercased(), propensity: a.propensity
         )
+    }
+}
+
+extension AssignmentController.AssignRequest: FastJSONDecodable {
+    init?(fastJSON value: JSONValue) {
+        guard let o = value.objectValue, let unit = o["unit"]?.stringValue, let context = JSONValue.numberMap(o["context"]) else { return nil }
+        self.init(unit: unit, context: context)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import PluginHost
+import PolicyABI
 
 /// `POST /v1/experiments/{key}/predict`, and the same experiment as an Open Inference
 /// Protocol (KServe V2) model: `GET /v2/models/{key}` and `POST /v2/models/{key}/infer`.
@@ -154,5 +155,19 @@ public struct PredictionController<Context: RequestContext>: Sendable {
             parameters: InferResponseParameters(decisionID: p.assignment.decisionID.uuidString.lowercased(), variant: p.assignment.variant,
                                                 propensity: p.assignment.propensity, unit: unit),
             outputs: p.outputs.map(TensorPayload.init))
+    }
+}
+
+extension PredictionController.PredictRequest: FastJSONDecodable {
+    init?(fastJSON value: JSONValue) {
+        guard let o = value.objectValue, let unit = o["unit"]?.stringValue, let context = JSONValue.numberMap(o["context"]),
+              let list = o["inputs"]?.arrayValue else { return nil }
+        var inputs: [TensorPayload] = []
+        inputs.reserveCapacity(list.count)
+        for item in list {
+            guard let tensor = TensorPayload(fastJSON: item) else { return nil }
+            inputs.append(tensor)
+        }
+        self.init(unit: unit, context: context, inputs: inputs)
     }
 }

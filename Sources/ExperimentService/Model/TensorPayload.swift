@@ -1,4 +1,5 @@
 import PluginHost
+import PolicyABI
 
 /// A tensor as the Open Inference Protocol's REST API writes it:
 /// `{"name", "datatype", "shape", "data"}` with `data` flat, row-major.
@@ -99,5 +100,30 @@ extension TensorPayload {
         #"{"name":"# + JSONText.string(name) + #","datatype":"# + JSONText.string(datatype)
             + #","shape":["# + shape.map(String.init).joined(separator: ",")
             + #"],"data":["# + data.map(JSONText.number).joined(separator: ",") + "]}"
+    }
+}
+
+extension TensorPayload {
+    /// The fast path of request decoding (see ``FastJSON``); nil if anything is unusual.
+    init?(fastJSON value: JSONValue) {
+        guard let o = value.objectValue, let name = o["name"]?.stringValue, let datatype = o["datatype"]?.stringValue,
+              let shapeItems = o["shape"]?.arrayValue, let dataItems = o["data"]?.arrayValue else { return nil }
+        var shape: [Int64] = []
+        for item in shapeItems {
+            guard let n = item.numberValue, n == n.rounded(), let size = Int64(exactly: n) else { return nil }
+            shape.append(size)
+        }
+        var data: [Double] = []
+        data.reserveCapacity(dataItems.count)
+        var numbers = false, bools = false
+        for item in dataItems {
+            switch item {
+            case .number(let n): data.append(n); numbers = true
+            case .bool(let b): data.append(b ? 1 : 0); bools = true
+            default: return nil
+            }
+        }
+        guard !(numbers && bools) else { return nil }  // JSONDecoder refuses a mix
+        self.init(name: name, datatype: datatype, shape: shape, data: data)
     }
 }

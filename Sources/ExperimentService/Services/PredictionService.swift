@@ -8,7 +8,8 @@ import PolicyABI
 /// The policy chooses an arm as for an assignment; the arm's model backend infers; the
 /// decision is recorded only once inference succeeded, so rewards for predictions work as
 /// for assignments. An ensemble policy (capability `ensemble`) picks a weighted set of arms:
-/// their models infer concurrently and the policy combines their first outputs.
+/// their models infer (concurrently, unless all infer inline) and the policy combines
+/// their first outputs.
 public struct PredictionService: Sendable {
     let assignments: AssignmentService
     let backends: BackendService
@@ -98,9 +99,15 @@ public struct PredictionService: Sendable {
         }
         var endpoints: [ModelEndpoint] = []
         for member in set { endpoints.append(try await endpoint(experiment, arm: member.arm)) }
-        let outputs = try await withThrowingTaskGroup(of: (Int, [Tensor]).self) { group in
-            for (i, e) in endpoints.enumerated() { group.addTask { (i, try await infer(e, inputs)) } }
-            return try await group.reduce(into: [Int: [Tensor]]()) { $0[$1.0] = $1.1 }
+        var outputs: [Int: [Tensor]] = [:]
+        if endpoints.allSatisfy(\.plugin.inlineInfer) {
+            // Microsecond models: one after the other costs less than child tasks.
+            for (i, e) in endpoints.enumerated() { outputs[i] = try await infer(e, inputs) }
+        } else {
+            outputs = try await withThrowingTaskGroup(of: (Int, [Tensor]).self) { group in
+                for (i, e) in endpoints.enumerated() { group.addTask { (i, try await infer(e, inputs)) } }
+                return try await group.reduce(into: [Int: [Tensor]]()) { $0[$1.0] = $1.1 }
+            }
         }
         let firsts = try (0..<endpoints.count).map { i -> Tensor in
             guard let first = outputs[i]?.first else {

@@ -1,6 +1,7 @@
 @testable import ExperimentService
 import Foundation
 import Hummingbird
+import PolicyABI
 import Testing
 
 @Suite("Hand-written hot-path encodings agree with the libraries")
@@ -29,6 +30,31 @@ struct HotPathEncodingTests {
             #expect(decoded.ensemble == ensemble)
             #expect(decoded.decisionID == "d" && decoded.propensity == 0.5)
         }
+    }
+
+    @Test("the fast JSON reader agrees with JSONDecoder on hot bodies, and gives up on anything unusual")
+    func fastReader() throws {
+        typealias Assign = AssignmentController<BasicRequestContext>.AssignRequest
+        typealias Predict = PredictionController<BasicRequestContext>.PredictRequest
+        func fast(_ text: String) -> JSONValue? { Array(text.utf8).withUnsafeBytes { FastJSON.parse($0) } }
+        for body in [#"{"unit": "u-1"}"#, #" {"unit":"日本","context":{"x":1.5,"y":-2e-3},"extra":[1,{"a":null}]} "#,
+                     #"{"unit": "u", "context": null}"#] {
+            let slow = try JSONDecoder().decode(Assign.self, from: Data(body.utf8))
+            let quick = try #require(fast(body).flatMap(Assign.init(fastJSON:)), "\(body)")
+            #expect(quick.unit == slow.unit && quick.context == slow.context)
+        }
+        let predict = #"{"unit": "u", "inputs": [{"name": "input", "datatype": "FP32", "shape": [1, 4], "data": [5.1, 3.5, 1.4, 0.2]}, {"name": "b", "datatype": "BOOL", "shape": [2], "data": [true, false]}]}"#
+        let slow = try JSONDecoder().decode(Predict.self, from: Data(predict.utf8))
+        let quick = try #require(fast(predict).flatMap(Predict.init(fastJSON:)))
+        #expect(quick.inputs == slow.inputs && quick.unit == slow.unit)
+        // Unusual or invalid: left to JSONDecoder (which accepts or explains).
+        for body in [#"{"unit": "a\"b"}"#, #"{"unit": "u", "unit": "v"}"#, #"{"unit": "u"} x"#, #"{"n": 01}"#, #"{"n": 1.}"#,
+                     #"{"n": -}"#, #"{"n": 1e}"#, "[" + String(repeating: "[", count: 40) + String(repeating: "]", count: 41), #"{"unit": "u",}"#, ""] {
+            #expect(fast(body) == nil, "\(body)")
+        }
+        #expect(fast(#"{"unit": 5}"#).flatMap(Assign.init(fastJSON:)) == nil)
+        #expect(fast(#"{"unit": "u", "inputs": [{"name": "i", "datatype": "BOOL", "shape": [2], "data": [1, true]}]}"#)
+                    .flatMap(Predict.init(fastJSON:)) == nil)
     }
 
     @Test("PostgreSQL array literals round-trip any text, and NULL, through the server")
