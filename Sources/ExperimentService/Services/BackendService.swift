@@ -1,7 +1,9 @@
+import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import NIOPosix
 import PluginHost
+import PolicyABI
 import ServiceLifecycle
 
 /// The model backends every replica routes to: registered through any replica, recorded
@@ -49,13 +51,23 @@ public final class BackendService: Sendable {
             throw ServiceError.unknownBackend(name: name)
         }
         let endpoint: ModelEndpoint
-        if let cached, cached.registration == recorded {
+        if let cached, Self.same(cached.registration, recorded) {
             endpoint = cached
         } else {
             endpoint = try await load(recorded)
         }
         checkedAt.withLockedValue { $0[name] = .now }
         return endpoint
+    }
+
+    /// Whether two registrations load the same thing (configs compared as JSON values:
+    /// PostgreSQL's `jsonb` text differs from the text a client sent).
+    static func same(_ a: BackendRegistration, _ b: BackendRegistration) -> Bool {
+        func json(_ text: String) -> JSONValue? { try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) }
+        var x = a, y = b
+        x.config = ""
+        y.config = ""
+        return x == y && json(a.config) == json(b.config)
     }
 
     /// Every registration this replica has loaded.

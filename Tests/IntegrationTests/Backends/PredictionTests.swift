@@ -212,6 +212,17 @@ struct PredictionTests {
         }
     }
 
+    @Test("a replica re-checks a registration without reloading it when nothing changed (configs compared as JSON)")
+    func recheckKeepsTheLoadedModel() async throws {
+        let components = ServiceComponents(stores: try await TestStores.stores(), policies: Self.fixture.policies, logger: TestStores.logger)
+        let name = TestStores.uniqueKey("iris")
+        let registered = try await components.backends.register(BackendRegistration(
+            name: name, library: Self.fixture.library, model: Self.fixture.iris, config: #"{"file":"model.json"}"#))
+        try await Task.sleep(for: BackendService.refreshInterval + .milliseconds(100))
+        let again = try await components.backends.endpoint(name)
+        #expect(again === registered)
+    }
+
     @Test("bad requests get precise problems and leave no decision")
     func errors() async throws {
         try await withApp(policies: Self.fixture.policies) { client in
