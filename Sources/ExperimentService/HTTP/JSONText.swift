@@ -32,4 +32,10 @@ enum JSONText {
         if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
         return value.description
     }
+
+    /// A finite FP32 number, shortest.
+    static func number(_ value: Float) -> String {
+        if value == value.rounded(), abs(value) < 1e7 { return String(Int64(value)) }
+        return value.description
+    }
 }

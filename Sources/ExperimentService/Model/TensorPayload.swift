@@ -95,11 +95,12 @@ public struct TensorMetadataPayload: Codable, Sendable, Equatable {
 }
 
 extension TensorPayload {
-    /// The tensor as JSON text, written by hand for the prediction hot path.
+    /// The tensor as JSON text, written by hand for the prediction hot path. FP32 values
+    /// are written as the shortest text that reads back as the same FP32 number.
     var json: String {
         #"{"name":"# + JSONText.string(name) + #","datatype":"# + JSONText.string(datatype)
             + #","shape":["# + shape.map(String.init).joined(separator: ",")
-            + #"],"data":["# + data.map(JSONText.number).joined(separator: ",") + "]}"
+            + #"],"data":["# + (datatype == "FP32" ? data.map { JSONText.number(Float($0)) } : data.map(JSONText.number)).joined(separator: ",") + "]}"
     }
 }
 

@@ -26,7 +26,10 @@ struct HotPathEncodingTests {
         for ensemble in [nil, [PredictionController<BasicRequestContext>.EnsembleMember(variant: "a", weight: 0.25)]] {
             let response = PredictResponse(experiment: "e", variant: "v", decisionID: "d", propensity: 0.5, outputs: outputs, ensemble: ensemble)
             let decoded = try JSONDecoder().decode(PredictResponse.self, from: Data(response.json.utf8))
-            #expect(decoded.outputs == outputs)
+            #expect(decoded.outputs[1] == outputs[1])
+            // FP32 values come back as the same FP32 numbers.
+            #expect(decoded.outputs[0].data.map(Float.init) == outputs[0].data.map(Float.init))
+            #expect(response.json.contains(#""data":[0.1,1e-20,3]"#))
             #expect(decoded.ensemble == ensemble)
             #expect(decoded.decisionID == "d" && decoded.propensity == 0.5)
         }
