@@ -6,8 +6,7 @@ import Foundation
 public enum DecisionID {
     /// A new UUIDv7 for the current time.
     public static func make(now: Date = Date()) -> UUID {
-        var rng = SystemRandomNumberGenerator()
-        return make(milliseconds: UInt64(now.timeIntervalSince1970 * 1000), random: rng.next(), rng.next())
+        make(milliseconds: UInt64(now.timeIntervalSince1970 * 1000), random: RandomWords.next(), RandomWords.next())
     }
 
     /// When a UUIDv7 was made (its 48-bit millisecond timestamp).

@@ -57,8 +57,7 @@ public struct AssignmentService: Sendable {
         let experiment = entry.experiment
         let vector = try ContextVector.make(context, features: experiment.contextFeatures)
         try await shared.checkAvailable()
-        var rng = SystemRandomNumberGenerator()
-        let seed: UInt64 = rng.next()
+        let seed = RandomWords.next()
         let choice: Choice, label: String
         switch experiment.status {
         case .draft:
