@@ -34,14 +34,21 @@ public struct AssignmentController<Context: RequestContext>: Sendable {
         }
 
         /// The JSON body.
-        public var json: String {
-            #"{"experiment":"# + JSONText.string(experiment) + #","variant":"# + JSONText.string(variant)
-                + #","decision_id":"# + JSONText.string(decisionID) + #","propensity":"# + propensity.description + "}"
+        var body: ByteBuffer {
+            var w = JSONWriter(capacity: 160)
+            w.raw(#"{"experiment":"#); w.string(experiment)
+            w.raw(#","variant":"#); w.string(variant)
+            w.raw(#","decision_id":"#); w.string(decisionID)
+            w.raw(#","propensity":"#); w.exact(propensity)
+            w.raw("}")
+            return w.buffer
         }
 
+        /// The JSON body as text.
+        public var json: String { String(buffer: body) }
+
         public func response(from request: Request, context: some RequestContext) throws -> Response {
-            Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
-                     body: .init(byteBuffer: ByteBuffer(string: json)))
+            Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: body))
         }
     }
 

@@ -48,19 +48,31 @@ public struct PredictionController<Context: RequestContext>: Sendable {
             case decisionID = "decision_id"
         }
 
-        var json: String {
-            var text = #"{"experiment":"# + JSONText.string(experiment) + #","variant":"# + JSONText.string(variant)
-                + #","decision_id":"# + JSONText.string(decisionID) + #","propensity":"# + propensity.description
-                + #","outputs":["# + outputs.map(\.json).joined(separator: ",") + "]"
+        /// The JSON body.
+        var body: ByteBuffer {
+            var w = JSONWriter(capacity: 256)
+            w.raw(#"{"experiment":"#); w.string(experiment)
+            w.raw(#","variant":"#); w.string(variant)
+            w.raw(#","decision_id":"#); w.string(decisionID)
+            w.raw(#","propensity":"#); w.exact(propensity)
+            w.raw(#","outputs":"#); w.array(outputs) { w, output in output.write(to: &w) }
             if let ensemble {
-                text += #","ensemble":["# + ensemble.map { #"{"variant":"# + JSONText.string($0.variant) + #","weight":"# + $0.weight.description + "}" }
-                    .joined(separator: ",") + "]"
+                w.raw(#","ensemble":"#)
+                w.array(ensemble) { w, member in
+                    w.raw(#"{"variant":"#); w.string(member.variant)
+                    w.raw(#","weight":"#); w.exact(member.weight)
+                    w.raw("}")
+                }
             }
-            return text + "}"
+            w.raw("}")
+            return w.buffer
         }
 
+        /// The JSON body as text.
+        var json: String { String(buffer: body) }
+
         public func response(from request: Request, context: some RequestContext) throws -> Response {
-            Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: json)))
+            Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: body))
         }
     }
 

@@ -1,3 +1,4 @@
+import NIOCore
 import PluginHost
 import PolicyABI
 
@@ -97,10 +98,24 @@ public struct TensorMetadataPayload: Codable, Sendable, Equatable {
 extension TensorPayload {
     /// The tensor as JSON text, written by hand for the prediction hot path. FP32 values
     /// are written as the shortest text that reads back as the same FP32 number.
+    func write(to w: inout JSONWriter) {
+        w.raw(#"{"name":"#); w.string(name)
+        w.raw(#","datatype":"#); w.string(datatype)
+        w.raw(#","shape":"#); w.array(shape) { w, size in w.number(Double(size)) }
+        w.raw(#","data":"#)
+        if datatype == "FP32" {
+            w.array(data) { w, value in w.number(Float(value)) }
+        } else {
+            w.array(data) { w, value in w.number(value) }
+        }
+        w.raw("}")
+    }
+
+    /// The same, as text.
     var json: String {
-        #"{"name":"# + JSONText.string(name) + #","datatype":"# + JSONText.string(datatype)
-            + #","shape":["# + shape.map(String.init).joined(separator: ",")
-            + #"],"data":["# + (datatype == "FP32" ? data.map { JSONText.number(Float($0)) } : data.map(JSONText.number)).joined(separator: ",") + "]}"
+        var w = JSONWriter(capacity: 128)
+        write(to: &w)
+        return w.text
     }
 }
 

@@ -60,12 +60,66 @@ struct HotPathEncodingTests {
                     .flatMap(Predict.init(fastJSON:)) == nil)
     }
 
-    @Test("PostgreSQL array literals round-trip any text, and NULL, through the server")
-    func arrays() async throws {
+    @Test("binary PostgreSQL arrays round-trip any text, UUID, number and NULL through the server")
+    func binaryArrays() async throws {
         _ = try await TestStores.stores()
-        let values: [String?] = Self.awkward.filter { !$0.contains("\u{01}") } + [nil]
-        let rows = try await TestStores.query("SELECT v FROM unnest($1::text[]) WITH ORDINALITY AS t(v, n) ORDER BY n",
-                                              [PostgresArrayLiteral.make(values)])
-        #expect(rows.map { $0[0] } == values)
+        let texts: [String?] = Self.awkward.filter { !$0.contains("\u{01}") } + [nil]
+        let ids = texts.indices.map { _ in UUID() }
+        let doubles = [0.1, -3e-300, 1.0 / 3, 0, 12345.678, .greatestFiniteMagnitude, -1, 2.5e-7, 7]
+        var t = PostgresBinaryArray(.text), u = PostgresBinaryArray(.uuid), f = PostgresBinaryArray(.float8)
+        var i8 = PostgresBinaryArray(.int8), i4 = PostgresBinaryArray(.int4)
+        for (n, text) in texts.enumerated() {
+            if let text { t.append(text: text) } else { t.appendNull() }
+            u.append(uuid: ids[n])
+            f.append(float8: doubles[n])
+            i8.append(int8: n == 0 ? .min : Int64(n) << 40)
+            if n == 3 { i4.appendNull() } else { i4.append(int4: n == 0 ? .min : Int32(n) - 5) }
+        }
+        let sql = """
+            SELECT a, b::text, c::text, d::text, e::text
+            FROM unnest($1::text[], $2::uuid[], $3::float8[], $4::bigint[], $5::integer[]) WITH ORDINALITY AS t(a, b, c, d, e, n) ORDER BY n
+            """
+        let parameters = [t.bytes, u.bytes, f.bytes, i8.bytes, i4.bytes]
+        let rows = try await TestStores.database.withConnection { conn in try conn.queryPrepared(sql, binary: parameters).rows }
+        #expect(rows.map { $0[0] } == texts)
+        #expect(rows.map { $0[1] } == ids.map { $0.uuidString.lowercased() })
+        #expect(rows.map { Double($0[2]!)! } == Array(doubles.prefix(texts.count)))
+        #expect(rows.map { Int64($0[3]!)! } == texts.indices.map { $0 == 0 ? .min : Int64($0) << 40 })
+        #expect(rows.map { $0[4].flatMap { Int32($0) } } == texts.indices.map { $0 == 3 ? nil : ($0 == 0 ? .min : Int32($0) - 5) })
+    }
+
+    @Test("a batch of decisions is stored as written: probabilities sliced per row, context and NULLs kept")
+    func decisionBatch() async throws {
+        let stores = try await TestStores.stores()
+        let key = TestStores.uniqueKey("bin")
+        let catalog = ExperimentCatalog(repository: stores.repository, registry: TestStores.policies)
+        _ = try await catalog.create(ExperimentSpec(key: key, arms: [.init(name: "a"), .init(name: "b"), .init(name: "c")]))
+        let decisions = [
+            Decision(id: DecisionID.make(), experiment: key, armIndex: 2, unit: "u \"1\"", propensity: 0.25, context: ["x": 1.5, "y": -2],
+                     policy: "thompson@1", seed: .max, probabilities: [0.5, 0.25, 0.25]),
+            Decision(id: DecisionID.make(), experiment: key, armIndex: 0, unit: "日本", propensity: 1, context: nil,
+                     policy: "weighted-split@1", seed: 0, probabilities: nil),
+            Decision(id: DecisionID.make(), experiment: key, armIndex: 1, unit: "", propensity: 1.0 / 3, context: [:],
+                     policy: "uniform@1", seed: 42, probabilities: [1.0 / 3, 1.0 / 3, 1.0 / 3]),
+        ]
+        _ = try await TestStores.database.withConnection { conn in
+            try PostgresRewardLog.insertDecisionsAlone(PostgresRewardLog.decisionColumns(decisions), conn)
+        }
+        let stored = try await TestStores.query("""
+            SELECT id::text, arm_index::text, unit, propensity::text, context::text, policy, seed::text, probabilities::text
+            FROM switchboard.decisions WHERE experiment = $1
+            """, [key])
+        let byID = Dictionary(uniqueKeysWithValues: stored.map { ($0[0] ?? "", $0) })
+        #expect(byID.count == 3)
+        let rows = try decisions.map { d in try #require(byID[d.id.uuidString.lowercased()]) }
+        for (row, d) in zip(rows, decisions) {
+            #expect(row[1] == String(d.armIndex) && row[2] == d.unit)
+            #expect(Double(row[3]!) == d.propensity && row[5] == d.policy && row[6] == String(Int64(bitPattern: d.seed)))
+        }
+        #expect(rows[0][4] == #"{"x": 1.5, "y": -2}"# && rows[1][4] == nil && rows[2][4] == "{}")
+        #expect(rows[0][7] == "{0.5,0.25,0.25}" && rows[1][7] == nil)
+        let third: Double = 1.0 / 3
+        let thirds: [Double] = (rows[2][7] ?? "").dropFirst().dropLast().split(separator: ",").compactMap { Double($0) }
+        #expect(thirds == [third, third, third])
     }
 }

@@ -43,18 +43,33 @@ package final class PostgresConnection: BlockingConnection, @unchecked Sendable 
     @discardableResult
     package func queryPrepared(_ sql: String, _ parameters: [String?] = []) throws(StoreError) -> PostgresRows {
         let conn = try connected()
-        let name: String
-        if let existing = prepared[sql] {
-            name = existing
-        } else {
-            name = "sb_\(prepared.count)"
-            try check(PQprepare(conn, name, sql, Int32(parameters.count), nil))
-            prepared[sql] = name
-        }
+        let name = try prepare(sql, conn, parameterCount: parameters.count)
         let result = withCStringArray(parameters) { values in
             PQexecPrepared(conn, name, Int32(parameters.count), values, nil, nil, 0)
         }
         return try check(result)
+    }
+
+    /// Like ``queryPrepared(_:_:)`` with every parameter in PostgreSQL's binary format
+    /// (see ``PostgresBinaryArray``); results still come back as text.
+    @discardableResult
+    package func queryPrepared(_ sql: String, binary parameters: [[UInt8]]) throws(StoreError) -> PostgresRows {
+        let conn = try connected()
+        let name = try prepare(sql, conn, parameterCount: parameters.count)
+        let lengths = parameters.map { Int32($0.count) }
+        let formats = [Int32](repeating: 1, count: parameters.count)
+        let result = withBinaryPointers(parameters) { values in
+            PQexecPrepared(conn, name, Int32(parameters.count), values, lengths, formats, 0)
+        }
+        return try check(result)
+    }
+
+    private func prepare(_ sql: String, _ conn: OpaquePointer, parameterCount: Int) throws(StoreError) -> String {
+        if let existing = prepared[sql] { return existing }
+        let name = "sb_\(prepared.count)"
+        try check(PQprepare(conn, name, sql, Int32(parameterCount), nil))
+        prepared[sql] = name
+        return name
     }
 
     /// Runs a script of one or more statements with no parameters (migrations).
@@ -156,4 +171,18 @@ func withCStringArray<R>(_ strings: [String?], _ body: ([UnsafePointer<CChar>?])
     defer { for p in pointers { free(p) } }
     pointers.append(nil)
     return body(pointers.map { $0.map { UnsafePointer($0) } })
+}
+
+/// Calls `body` with a C array of pointers to each byte array (valid during the call).
+func withBinaryPointers<R>(_ arrays: [[UInt8]], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
+    func nest(_ i: Int, _ pointers: inout [UnsafePointer<CChar>?]) -> R {
+        if i == arrays.count { return body(pointers) }
+        return arrays[i].withUnsafeBytes { raw in
+            pointers.append(raw.baseAddress?.assumingMemoryBound(to: CChar.self))
+            return nest(i + 1, &pointers)
+        }
+    }
+    var pointers: [UnsafePointer<CChar>?] = []
+    pointers.reserveCapacity(arrays.count)
+    return nest(0, &pointers)
 }

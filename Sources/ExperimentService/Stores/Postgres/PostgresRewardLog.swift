@@ -184,7 +184,7 @@ public final class PostgresRewardLog: RewardLog, Service, Sendable {
                 }
                 return try conn.transaction { conn throws(StoreError) -> ([RewardOutcome], CommitID) in
                     let commit = try Self.currentTransaction(conn)
-                    if let decisionColumns { try conn.query(Self.insertDecisions, decisionColumns) }
+                    if let decisionColumns { try conn.queryPrepared(Self.insertDecisions, binary: decisionColumns) }
                     guard let rewardJSON else { return ([], commit) }
                     return (try Self.writeRewards(rowsToWrite, json: rewardJSON, conn), commit)
                 }

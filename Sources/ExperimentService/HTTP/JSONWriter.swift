@@ -1,0 +1,58 @@
+import NIOCore
+
+/// Writes JSON text straight into a `ByteBuffer`: the hot-path responses (assign,
+/// predict) are built with it instead of by concatenating strings, which made a new
+/// `String` for every piece.
+struct JSONWriter {
+    private(set) var buffer: ByteBuffer
+
+    init(capacity: Int) {
+        buffer = ByteBufferAllocator().buffer(capacity: capacity)
+    }
+
+    /// JSON punctuation and keys, written as they are.
+    mutating func raw(_ text: StaticString) {
+        buffer.writeStaticString(text)
+    }
+
+    /// A JSON string literal (escaped only when needed).
+    mutating func string(_ value: String) {
+        if value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            buffer.writeString(JSONText.string(value))
+        } else {
+            buffer.writeInteger(UInt8(ascii: "\""))
+            buffer.writeString(value)
+            buffer.writeInteger(UInt8(ascii: "\""))
+        }
+    }
+
+    /// A finite number as `JSONEncoder` writes it.
+    mutating func number(_ value: Double) {
+        buffer.writeString(JSONText.number(value))
+    }
+
+    /// A finite FP32 number, shortest.
+    mutating func number(_ value: Float) {
+        buffer.writeString(JSONText.number(value))
+    }
+
+    /// A number exactly as Swift prints it (round-trips), e.g. a propensity.
+    mutating func exact(_ value: Double) {
+        buffer.writeString(value.description)
+    }
+
+    /// `[a,b,c]` with each element written by `element`.
+    mutating func array<C: Collection>(_ items: C, _ element: (inout JSONWriter, C.Element) -> Void) {
+        buffer.writeInteger(UInt8(ascii: "["))
+        var first = true
+        for item in items {
+            if !first { buffer.writeInteger(UInt8(ascii: ",")) }
+            first = false
+            element(&self, item)
+        }
+        buffer.writeInteger(UInt8(ascii: "]"))
+    }
+
+    /// The text written so far (tests and logs).
+    var text: String { String(buffer: buffer) }
+}
