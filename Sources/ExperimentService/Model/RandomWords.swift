@@ -38,8 +38,8 @@ public enum RandomWords {
             let urandom = self.urandom
             words.withUnsafeMutableBytes { buffer in
                 var filled = 0
-                while filled < buffer.count {
-                    let n = urandom < 0 ? -1 : read(urandom, buffer.baseAddress! + filled, buffer.count - filled)
+                while urandom >= 0, filled < buffer.count {
+                    let n = read(urandom, buffer.baseAddress! + filled, buffer.count - filled)
                     if n > 0 { filled += n } else if n == 0 || errno != EINTR { break }
                 }
                 if filled < buffer.count { Self.fallback(buffer, from: filled) }
