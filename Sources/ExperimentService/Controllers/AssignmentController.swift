@@ -36,10 +36,7 @@ public struct AssignmentController<Context: RequestContext>: Sendable {
         /// The JSON body.
         var body: ByteBuffer {
             var w = JSONWriter(capacity: 160)
-            w.raw(#"{"experiment":"#); w.string(experiment)
-            w.raw(#","variant":"#); w.string(variant)
-            w.raw(#","decision_id":"#); w.string(decisionID)
-            w.raw(#","propensity":"#); w.exact(propensity)
+            w.decisionFields(experiment: experiment, variant: variant, decisionID: decisionID, propensity: propensity)
             w.raw("}")
             return w.buffer
         }

@@ -51,10 +51,7 @@ public struct PredictionController<Context: RequestContext>: Sendable {
         /// The JSON body.
         var body: ByteBuffer {
             var w = JSONWriter(capacity: 256)
-            w.raw(#"{"experiment":"#); w.string(experiment)
-            w.raw(#","variant":"#); w.string(variant)
-            w.raw(#","decision_id":"#); w.string(decisionID)
-            w.raw(#","propensity":"#); w.exact(propensity)
+            w.decisionFields(experiment: experiment, variant: variant, decisionID: decisionID, propensity: propensity)
             w.raw(#","outputs":"#); w.array(outputs) { w, output in output.write(to: &w) }
             if let ensemble {
                 w.raw(#","ensemble":"#)

@@ -41,6 +41,15 @@ struct JSONWriter {
         buffer.writeString(value.description)
     }
 
+    /// The fields every decision answer starts with (assign and predict), after an
+    /// opening brace: `{"experiment":…,"variant":…,"decision_id":…,"propensity":…`.
+    mutating func decisionFields(experiment: String, variant: String, decisionID: String, propensity: Double) {
+        raw(#"{"experiment":"#); string(experiment)
+        raw(#","variant":"#); string(variant)
+        raw(#","decision_id":"#); string(decisionID)
+        raw(#","propensity":"#); exact(propensity)
+    }
+
     /// `[a,b,c]` with each element written by `element`.
     mutating func array<C: Collection>(_ items: C, _ element: (inout JSONWriter, C.Element) -> Void) {
         buffer.writeInteger(UInt8(ascii: "["))
