@@ -60,35 +60,73 @@ struct HotPathEncodingTests {
                     .flatMap(Predict.init(fastJSON:)) == nil)
     }
 
-    @Test("binary PostgreSQL arrays round-trip any text, UUID, number and NULL through the server")
-    func binaryArrays() async throws {
+    @Test("binary COPY rows round-trip any text, UUID, number, JSON, array and NULL through the server")
+    func binaryCopy() async throws {
         _ = try await TestStores.stores()
         let texts: [String?] = Self.awkward.filter { !$0.contains("\u{01}") } + [nil]
         let ids = texts.indices.map { _ in UUID() }
         let doubles = [0.1, -3e-300, 1.0 / 3, 0, 12345.678, .greatestFiniteMagnitude, -1, 2.5e-7, 7]
-        var t = PostgresBinaryArray(.text), u = PostgresBinaryArray(.uuid), f = PostgresBinaryArray(.float8)
-        var i8 = PostgresBinaryArray(.int8), i4 = PostgresBinaryArray(.int4)
+        let table = "copy_check_\(TestStores.uniqueKey("t").replacingOccurrences(of: "-", with: "_"))"
+        var copy = PostgresBinaryCopy()
         for (n, text) in texts.enumerated() {
-            if let text { t.append(text: text) } else { t.appendNull() }
-            u.append(uuid: ids[n])
-            f.append(float8: doubles[n])
-            i8.append(int8: n == 0 ? .min : Int64(n) << 40)
-            if n == 3 { i4.appendNull() } else { i4.append(int4: n == 0 ? .min : Int32(n) - 5) }
+            copy.beginRow(fields: 8)
+            copy.append(int4: Int32(n))
+            if let text { copy.append(text: text) } else { copy.appendNull() }
+            copy.append(uuid: ids[n])
+            copy.append(float8: doubles[n])
+            copy.append(int8: n == 0 ? .min : Int64(n) << 40)
+            if n == 3 { copy.appendNull() } else { copy.append(int4: n == 0 ? .min : Int32(n) - 5) }
+            if let text { copy.append(jsonb: JSONText.object([text: doubles[n]])) } else { copy.appendNull() }
+            var array = PostgresBinaryArray(.float8)
+            for value in doubles.prefix(n) { array.append(float8: value) }
+            if n == 2 { array.appendNull() }
+            copy.append(array: array)
         }
-        let sql = """
-            SELECT a, b::text, c::text, d::text, e::text
-            FROM unnest($1::text[], $2::uuid[], $3::float8[], $4::bigint[], $5::integer[]) WITH ORDINALITY AS t(a, b, c, d, e, n) ORDER BY n
-            """
-        let parameters = [t.bytes, u.bytes, f.bytes, i8.bytes, i4.bytes]
-        let rows = try await TestStores.database.withConnection { conn in try conn.queryPrepared(sql, binary: parameters).rows }
+        let stream = copy.finished()
+        let rows = try await TestStores.database.withConnection { conn in
+            try conn.execute(script: "CREATE TABLE \(table) (n int4, a text, b uuid, c float8, d int8, e int4, f jsonb, g float8[])")
+            let before = try conn.copyIn("SELECT 'before'; COPY \(table) FROM STDIN (FORMAT binary)", data: stream)
+            #expect(before.count == 2 && before[0].rows == [["before"]])
+            defer { _ = try? conn.execute(script: "DROP TABLE \(table)") }
+            return try conn.query("SELECT a, b::text, c::text, d::text, e::text, f::text, g::text FROM \(table) ORDER BY n").rows
+        }
         #expect(rows.map { $0[0] } == texts)
         #expect(rows.map { $0[1] } == ids.map { $0.uuidString.lowercased() })
         #expect(rows.map { Double($0[2]!)! } == Array(doubles.prefix(texts.count)))
         #expect(rows.map { Int64($0[3]!)! } == texts.indices.map { $0 == 0 ? .min : Int64($0) << 40 })
         #expect(rows.map { $0[4].flatMap { Int32($0) } } == texts.indices.map { $0 == 3 ? nil : ($0 == 0 ? .min : Int32($0) - 5) })
+        for (n, row) in rows.enumerated() {
+            if let text = texts[n] {
+                let json = try #require(row[5])
+                #expect(try JSONDecoder().decode([String: Double].self, from: Data(json.utf8)) == [text: doubles[n]])
+            } else {
+                #expect(row[5] == nil)
+            }
+        }
+        #expect(rows[0][6] == "{}" && rows[1][6] == "{0.1}" && rows[2][6] == "{0.1,-3e-300,NULL}")
     }
 
-    @Test("a batch of decisions is stored as written: probabilities sliced per row, context and NULLs kept")
+    @Test("a failed COPY leaves no rows, reports the server's error, and the connection keeps working")
+    func failedCopy() async throws {
+        let stores = try await TestStores.stores()
+        let key = TestStores.uniqueKey("copyfail")
+        let catalog = ExperimentCatalog(repository: stores.repository, registry: TestStores.policies)
+        _ = try await catalog.create(ExperimentSpec(key: key, arms: [.init(name: "a"), .init(name: "b")]))
+        let good = Decision(id: DecisionID.make(), experiment: key, armIndex: 0, unit: "u", propensity: 1, context: nil, policy: "p@1", seed: 1)
+        var invalid = good
+        invalid.id = DecisionID.make()
+        invalid.propensity = 0   // violates the CHECK on propensity
+        let stream = PostgresRewardLog.decisionRows([good, invalid])
+        let outcome = try await TestStores.database.withConnection { conn -> (StoreError?, String?) in
+            var caught: StoreError?
+            do throws(StoreError) { _ = try PostgresRewardLog.insertDecisionsAlone(stream, conn) } catch { caught = error }
+            return (caught, try conn.query("SELECT count(*)::text FROM switchboard.decisions WHERE experiment = $1", [key]).rows.first?[0])
+        }
+        #expect(outcome.0?.code == .serverError && outcome.0?.sqlState == "23514")
+        #expect(outcome.1 == "0")
+    }
+
+    @Test("a batch of decisions is stored as written: probabilities per row, context and NULLs kept")
     func decisionBatch() async throws {
         let stores = try await TestStores.stores()
         let key = TestStores.uniqueKey("bin")
@@ -103,7 +141,7 @@ struct HotPathEncodingTests {
                      policy: "uniform@1", seed: 42, probabilities: [1.0 / 3, 1.0 / 3, 1.0 / 3]),
         ]
         _ = try await TestStores.database.withConnection { conn in
-            try PostgresRewardLog.insertDecisionsAlone(PostgresRewardLog.decisionColumns(decisions), conn)
+            try PostgresRewardLog.insertDecisionsAlone(PostgresRewardLog.decisionRows(decisions), conn)
         }
         let stored = try await TestStores.query("""
             SELECT id::text, arm_index::text, unit, propensity::text, context::text, policy, seed::text, probabilities::text

@@ -1,9 +1,9 @@
 import Foundation
 
-/// One-dimensional PostgreSQL arrays in the binary wire format (`array_send`), for passing
-/// many rows as a few binary parameters (`unnest($1::uuid[], ...)`). The server reads them
-/// without parsing text: no number or UUID is formatted here or parsed there, and no text
-/// needs escaping.
+/// One-dimensional PostgreSQL arrays in the binary wire format (`array_send`), as array
+/// fields of a binary `COPY` (``PostgresBinaryCopy``). The server reads them without
+/// parsing text: no number or UUID is formatted here or parsed there, and no text needs
+/// escaping.
 struct PostgresBinaryArray {
     /// Element type OIDs (`pg_type.oid`, fixed for built-in types).
     enum Element: UInt32 {
@@ -53,13 +53,9 @@ struct PostgresBinaryArray {
         setInt32(count, at: countOffset)
     }
 
-    private mutating func append(_ value: Int32) { append(UInt32(bitPattern: value)) }
-    private mutating func append(_ value: UInt32) {
-        withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
-    }
-    private mutating func append(_ value: UInt64) {
-        withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
-    }
+    private mutating func append(_ value: Int32) { bytes.appendBigEndian(UInt32(bitPattern: value)) }
+    private mutating func append(_ value: UInt32) { bytes.appendBigEndian(value) }
+    private mutating func append(_ value: UInt64) { bytes.appendBigEndian(value) }
     private mutating func setInt32(_ value: Int32, at offset: Int) {
         withUnsafeBytes(of: UInt32(bitPattern: value).bigEndian) { raw in
             for i in 0..<4 { bytes[offset + i] = raw[i] }

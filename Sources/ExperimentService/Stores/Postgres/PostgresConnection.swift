@@ -50,18 +50,40 @@ package final class PostgresConnection: BlockingConnection, @unchecked Sendable 
         return try check(result)
     }
 
-    /// Like ``queryPrepared(_:_:)`` with every parameter in PostgreSQL's binary format
-    /// (see ``PostgresBinaryArray``); results still come back as text.
+    /// Runs `sql`, a simple-query string whose last statement is `COPY ... FROM STDIN
+    /// (FORMAT binary)`, sends `data` (a whole COPY stream, see ``PostgresBinaryCopy``) as
+    /// its input, and returns the rows of the statements before it. The statements of one
+    /// string run in one transaction unless they control it themselves, so a prelude such
+    /// as `SELECT pg_current_xact_id()` commits with the rows (one round trip for the
+    /// statements, one for the data).
     @discardableResult
-    package func queryPrepared(_ sql: String, binary parameters: [[UInt8]]) throws(StoreError) -> PostgresRows {
+    package func copyIn(_ sql: String, data: [UInt8]) throws(StoreError) -> [PostgresRows] {
         let conn = try connected()
-        let name = try prepare(sql, conn, parameterCount: parameters.count)
-        let lengths = parameters.map { Int32($0.count) }
-        let formats = [Int32](repeating: 1, count: parameters.count)
-        let result = withBinaryPointers(parameters) { values in
-            PQexecPrepared(conn, name, Int32(parameters.count), values, lengths, formats, 0)
+        guard PQsendQuery(conn, sql) == 1 else {
+            let message = Self.trimmed(PQerrorMessage(conn))
+            close()
+            throw StoreError(.unavailable, store: .postgres, message: message)
         }
-        return try check(result)
+        var rows: [PostgresRows] = []
+        var first: (error: StoreError, broken: Bool)?
+        // Every result is read, even after a failure, so the connection is ready for the next statement.
+        while let result = PQgetResult(conn) {
+            defer { PQclear(result) }
+            if PQresultStatus(result) == PGRES_COPY_IN {
+                let sent = data.withUnsafeBytes { raw in
+                    PQputCopyData(conn, raw.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(raw.count))
+                }
+                if sent != 1 || PQputCopyEnd(conn, nil) != 1, first == nil {
+                    first = (StoreError(.unavailable, store: .postgres, message: Self.trimmed(PQerrorMessage(conn))), true)
+                }
+            } else if let failure = failure(result) {
+                if first == nil { first = failure }
+            } else {
+                rows.append(PostgresRows(result))
+            }
+        }
+        if let first { throw settle(first) }
+        return rows
     }
 
     private func prepare(_ sql: String, _ conn: OpaquePointer, parameterCount: Int) throws(StoreError) -> String {
@@ -120,22 +142,28 @@ package final class PostgresConnection: BlockingConnection, @unchecked Sendable 
             throw StoreError(.unavailable, store: .postgres, message: message)
         }
         defer { PQclear(result) }
+        if let failure = failure(result) { throw settle(failure) }
+        return PostgresRows(result)
+    }
+
+    /// The error a result reports, if it is not a success; whether it broke the connection.
+    private func failure(_ result: OpaquePointer) -> (error: StoreError, broken: Bool)? {
         switch PQresultStatus(result) {
         case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
-            return PostgresRows(result)
+            return nil
         default:
             let sqlState = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
             let message = Self.trimmed(PQresultErrorMessage(result))
-            if let conn, PQstatus(conn) != CONNECTION_OK {
-                close()
-                throw StoreError(.unavailable, store: .postgres, message: message, sqlState: sqlState)
-            }
-            if let sqlState, sqlState.hasPrefix("08") || sqlState.hasPrefix("57P") {
-                close()
-                throw StoreError(.unavailable, store: .postgres, message: message, sqlState: sqlState)
-            }
-            throw StoreError(.serverError, store: .postgres, message: message, sqlState: sqlState)
+            let broken = (conn.map { PQstatus($0) != CONNECTION_OK } ?? true)
+                || (sqlState.map { $0.hasPrefix("08") || $0.hasPrefix("57P") } ?? false)
+            return (StoreError(broken ? .unavailable : .serverError, store: .postgres, message: message, sqlState: sqlState), broken)
         }
+    }
+
+    /// Closes the connection if the failure broke it (the next use reconnects); returns the error.
+    private func settle(_ failure: (error: StoreError, broken: Bool)) -> StoreError {
+        if failure.broken { close() }
+        return failure.error
     }
 
     private static func trimmed(_ message: UnsafePointer<CChar>?) -> String {
@@ -171,18 +199,4 @@ func withCStringArray<R>(_ strings: [String?], _ body: ([UnsafePointer<CChar>?])
     defer { for p in pointers { free(p) } }
     pointers.append(nil)
     return body(pointers.map { $0.map { UnsafePointer($0) } })
-}
-
-/// Calls `body` with a C array of pointers to each byte array (valid during the call).
-func withBinaryPointers<R>(_ arrays: [[UInt8]], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
-    func nest(_ i: Int, _ pointers: inout [UnsafePointer<CChar>?]) -> R {
-        if i == arrays.count { return body(pointers) }
-        return arrays[i].withUnsafeBytes { raw in
-            pointers.append(raw.baseAddress?.assumingMemoryBound(to: CChar.self))
-            return nest(i + 1, &pointers)
-        }
-    }
-    var pointers: [UnsafePointer<CChar>?] = []
-    pointers.reserveCapacity(arrays.count)
-    return nest(0, &pointers)
 }

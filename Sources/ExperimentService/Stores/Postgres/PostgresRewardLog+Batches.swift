@@ -2,43 +2,28 @@ import Foundation
 
 /// The statements of a group-commit batch and the per-row outcomes of rewards.
 extension PostgresRewardLog {
-    /// A batch of decisions as the eleven binary array parameters of ``insertDecisions``:
-    /// one array per column, and every decision's probabilities in one flat array that
-    /// each row slices (`lo`, `hi`; NULL when a decision has none).
-    static func decisionColumns(_ decisions: [Decision]) -> [[UInt8]] {
-        let n = decisions.count
-        var ids = PostgresBinaryArray(.uuid, capacity: n * 20)
-        var experiments = PostgresBinaryArray(.text, capacity: n * 24)
-        var arms = PostgresBinaryArray(.int4, capacity: n * 8)
-        var units = PostgresBinaryArray(.text, capacity: n * 24)
-        var propensities = PostgresBinaryArray(.float8, capacity: n * 12)
-        var contexts = PostgresBinaryArray(.text, capacity: n * 8)
-        var policies = PostgresBinaryArray(.text, capacity: n * 24)
-        var seeds = PostgresBinaryArray(.int8, capacity: n * 12)
-        var probabilities = PostgresBinaryArray(.float8, capacity: n * 48)
-        var lows = PostgresBinaryArray(.int4, capacity: n * 8)
-        var highs = PostgresBinaryArray(.int4, capacity: n * 8)
-        var next: Int32 = 1
+    /// A batch of decisions as a binary `COPY` stream for ``copyDecisions``.
+    static func decisionRows(_ decisions: [Decision]) -> [UInt8] {
+        var copy = PostgresBinaryCopy(capacity: decisions.count * 160)
         for d in decisions {
-            ids.append(uuid: d.id)
-            experiments.append(text: d.experiment)
-            arms.append(int4: Int32(d.armIndex))
-            units.append(text: d.unit)
-            propensities.append(float8: d.propensity)
-            if let context = d.context { contexts.append(text: JSONText.object(context)) } else { contexts.appendNull() }
-            policies.append(text: d.policy)
-            seeds.append(int8: Int64(bitPattern: d.seed))
+            copy.beginRow(fields: 9)
+            copy.append(uuid: d.id)
+            copy.append(text: d.experiment)
+            copy.append(int4: Int32(d.armIndex))
+            copy.append(text: d.unit)
+            copy.append(float8: d.propensity)
+            if let context = d.context { copy.append(jsonb: JSONText.object(context)) } else { copy.appendNull() }
+            copy.append(text: d.policy)
+            copy.append(int8: Int64(bitPattern: d.seed))
             if let p = d.probabilities {
-                for value in p { probabilities.append(float8: value) }
-                lows.append(int4: next)
-                next += Int32(p.count)
-                highs.append(int4: next - 1)
+                var array = PostgresBinaryArray(.float8, capacity: p.count * 12)
+                for value in p { array.append(float8: value) }
+                copy.append(array: array)
             } else {
-                lows.appendNull()
-                highs.appendNull()
+                copy.appendNull()
             }
         }
-        return [ids, experiments, arms, units, propensities, contexts, policies, seeds, probabilities, lows, highs].map(\.bytes)
+        return copy.finished()
     }
 
     struct RewardRow: Encodable {
@@ -54,21 +39,18 @@ extension PostgresRewardLog {
         return CommitID(xid)
     }
 
-    static let insertDecisions = """
-        INSERT INTO switchboard.decisions (id, experiment, arm_index, unit, propensity, context, policy, seed, probabilities)
-        SELECT id, experiment, arm_index, unit, propensity, context::jsonb, policy, seed,
-               CASE WHEN lo IS NULL THEN NULL ELSE ($9::float8[])[lo:hi] END
-        FROM unnest($1::uuid[], $2::text[], $3::integer[], $4::text[], $5::float8[], $6::text[], $7::text[], $8::bigint[],
-                    $10::integer[], $11::integer[])
-             AS t(id, experiment, arm_index, unit, propensity, context, policy, seed, lo, hi)
+    /// Decisions arrive by `COPY`: PostgreSQL stores a batch with its multi-row heap insert
+    /// and parses nothing (see ``decisionRows(_:)``).
+    static let copyDecisions = """
+        COPY switchboard.decisions (id, experiment, arm_index, unit, propensity, context, policy, seed, probabilities)
+        FROM STDIN (FORMAT binary)
         """
 
-    /// Inserts decisions in a statement of their own (committed when it ends) and returns
-    /// its transaction id: one round trip instead of BEGIN, id, INSERT, COMMIT.
-    static let insertDecisionsAloneSQL = "WITH inserted AS (\(insertDecisions) RETURNING 1) SELECT pg_current_xact_id()::text"
-
-    static func insertDecisionsAlone(_ columns: [[UInt8]], _ conn: PostgresConnection) throws(StoreError) -> CommitID {
-        guard let text = try conn.queryPrepared(insertDecisionsAloneSQL, binary: columns).rows.first?[0], let xid = UInt64(text) else {
+    /// Stores decisions in a transaction of their own and returns its id: the id query and
+    /// the `COPY` go as one query string (one transaction), instead of BEGIN, id, COPY, COMMIT.
+    static func insertDecisionsAlone(_ rows: [UInt8], _ conn: PostgresConnection) throws(StoreError) -> CommitID {
+        let results = try conn.copyIn("SELECT pg_current_xact_id()::text; \(copyDecisions)", data: rows)
+        guard let text = results.first?.rows.first?[0], let xid = UInt64(text) else {
             throw StoreError(.unexpectedReply, store: .postgres, message: "pg_current_xact_id() returned no transaction id")
         }
         return CommitID(xid)

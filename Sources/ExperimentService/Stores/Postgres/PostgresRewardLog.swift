@@ -8,13 +8,14 @@ import ServiceLifecycle
 /// group commit.
 ///
 /// Concurrent callers enqueue their rows and wait; a writer takes everything queued
-/// (up to `maxBatch` rows), writes it in one transaction — one multi-row `INSERT` for the
-/// decisions and one for the rewards — and resumes every caller once `COMMIT` returns. So
+/// (up to `maxBatch` rows), writes it in one transaction — one binary `COPY` for the
+/// decisions and one multi-row `INSERT` for the rewards — and resumes every caller once `COMMIT` returns. So
 /// an acknowledged row is durable, and under load one disk flush covers many requests
 /// (batches grow by themselves while the previous one commits; `writers` batches may be
 /// in flight at once — one by default: two made batches half as large and cost
 /// PostgreSQL more CPU per row on a 2-core machine). A batch of decisions alone is one
-/// prepared statement in its own transaction (one round trip). Each caller learns the id of the transaction that stored its row. The queue is bounded:
+/// query string in its own transaction. Each caller learns the id of the transaction that
+/// stored its row. The queue is bounded:
 /// past `maxQueue` rows a caller gets ``ServiceError/overloaded(_:)`` (HTTP 503 with
 /// `Retry-After`) instead of an ever-growing backlog.
 ///
@@ -174,17 +175,17 @@ public final class PostgresRewardLog: RewardLog, Service, Sendable {
         let started = ContinuousClock.now
         do {
             let encoder = JSONEncoder()
-            let decisionColumns = decisions.isEmpty ? nil : Self.decisionColumns(decisions)
+            let decisionRows = decisions.isEmpty ? nil : Self.decisionRows(decisions)
             let rewardJSON = rewards.isEmpty ? nil : String(decoding: try encoder.encode(rewards), as: UTF8.self)
             let rowsToWrite = rewards
             let (outcomes, commit) = try await database.withConnection { conn in
                 // Decisions alone (the assign load): one statement, one round trip, its own transaction.
-                if rewardJSON == nil, let decisionColumns {
-                    return ([RewardOutcome](), try Self.insertDecisionsAlone(decisionColumns, conn))
+                if rewardJSON == nil, let decisionRows {
+                    return ([RewardOutcome](), try Self.insertDecisionsAlone(decisionRows, conn))
                 }
                 return try conn.transaction { conn throws(StoreError) -> ([RewardOutcome], CommitID) in
                     let commit = try Self.currentTransaction(conn)
-                    if let decisionColumns { try conn.queryPrepared(Self.insertDecisions, binary: decisionColumns) }
+                    if let decisionRows { try conn.copyIn(Self.copyDecisions, data: decisionRows) }
                     guard let rewardJSON else { return ([], commit) }
                     return (try Self.writeRewards(rowsToWrite, json: rewardJSON, conn), commit)
                 }
