@@ -11,14 +11,34 @@ import PluginHost
 /// experiment is cached.
 public final class ExperimentCatalog: Sendable {
     /// A cached experiment with its policy, configured through the plugin ABI.
-    public struct Entry: Sendable {
-        public var experiment: Experiment
+    /// An experiment with its configured policy, shared by reference (the hot path passes
+    /// it around once per request).
+    public final class Entry: Sendable {
+        public let experiment: Experiment
         public let policy: ConfiguredPolicy
         /// Arm probabilities of the last state seen, for policies whose probabilities are costly.
         let probabilities: ProbabilityCache
         /// The assignment counter of each arm (made once, not per request).
         let assignmentCounters: [Counter]
-        /// When the experiment's row was last read, to pick up lifecycle changes of other replicas.
+
+        init(experiment: Experiment, policy: ConfiguredPolicy, probabilities: ProbabilityCache, assignmentCounters: [Counter]) {
+            self.experiment = experiment
+            self.policy = policy
+            self.probabilities = probabilities
+            self.assignmentCounters = assignmentCounters
+        }
+
+        /// The same configured policy with a newer row of the experiment (only its
+        /// lifecycle fields changed).
+        func with(_ experiment: Experiment) -> Entry {
+            Entry(experiment: experiment, policy: policy, probabilities: probabilities, assignmentCounters: assignmentCounters)
+        }
+    }
+
+    /// A cached entry and when the experiment's row was last read, to pick up lifecycle
+    /// changes of other replicas.
+    private struct Cached {
+        var entry: Entry
         var loadedAt = ContinuousClock.now
     }
 
@@ -52,7 +72,7 @@ public final class ExperimentCatalog: Sendable {
 
     private let repository: any ExperimentRepository
     private let registry: PolicyRegistry
-    private let cache = NIOLockedValueBox<[String: Entry]>([:])
+    private let cache = NIOLockedValueBox<[String: Cached]>([:])
 
     public init(repository: any ExperimentRepository, registry: PolicyRegistry) {
         self.repository = repository
@@ -75,29 +95,34 @@ public final class ExperimentCatalog: Sendable {
             throw ServiceError.policyFailed(policy: plugin.id, message: error.message)
         }
         try await repository.create(experiment)
-        cache.withLockedValue { $0[experiment.key] = entry }
+        cache.withLockedValue { $0[experiment.key] = Cached(entry: entry) }
         return experiment
     }
 
     /// The experiment with `key`; throws ``ServiceError/unknownExperiment(key:)``. A cached
     /// entry older than ``refreshInterval`` is read again (keeping its configured policy).
     public func entry(_ key: String) async throws -> Entry {
-        let cached = cache.withLockedValue { $0[key] }
-        if let cached, ContinuousClock.now - cached.loadedAt < Self.refreshInterval { return cached }
+        if let fresh = freshEntry(key) { return fresh }
+        let cached = cache.withLockedValue { $0[key]?.entry }
         guard ExperimentSpec.isValidKey(key), let experiment = try await repository.find(key: key) else {
             throw ServiceError.unknownExperiment(key: key)
         }
-        var entry: Entry
-        if var reused = cached, Self.sameDefinition(reused.experiment, experiment) {
-            reused.experiment = experiment
-            reused.loadedAt = .now
-            entry = reused
+        let entry: Entry
+        if let cached, Self.sameDefinition(cached.experiment, experiment) {
+            entry = cached.with(experiment)
         } else {
             entry = try resolve(experiment)
         }
-        entry.loadedAt = .now
-        cache.withLockedValue { $0[key] = entry }
+        cache.withLockedValue { $0[key] = Cached(entry: entry) }
         return entry
+    }
+
+    /// The cached entry for `key` if it was read within ``refreshInterval``.
+    private func freshEntry(_ key: String) -> Entry? {
+        cache.withLockedValue { cache in
+            guard let cached = cache[key], ContinuousClock.now - cached.loadedAt < Self.refreshInterval else { return nil }
+            return cached.entry
+        }
     }
 
     /// Starts, pauses or stops an experiment; refuses transitions that make no sense

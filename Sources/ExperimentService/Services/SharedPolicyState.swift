@@ -44,6 +44,8 @@ public final class SharedPolicyState: Service, Sendable {
             }
             for (arm, c) in other.counters { counters[arm, default: ArmCounters()].add(c) }
         }
+
+        mutating func count(arm: Int, _ c: ArmCounters) { counters[arm, default: ArmCounters()].add(c) }
     }
 
     struct Entry {
@@ -73,6 +75,12 @@ public final class SharedPolicyState: Service, Sendable {
             pending = pending.filter { !snapshot.sees($0.key) }
             inflight = inflight.filter { !snapshot.sees($0.key) }
             recomputeUnflushed()
+        }
+
+        /// Adds a learned reward's contribution of `commit`.
+        mutating func add(_ contribution: Contribution, commit: CommitID) {
+            pending[commit, default: Contribution(delta: [])].add(contribution)
+            for i in contribution.delta.indices { unflushed[i] += contribution.delta[i] }
         }
 
         /// Puts what was being sent back in line (merged per commit).
@@ -196,26 +204,24 @@ public final class SharedPolicyState: Service, Sendable {
     /// is the transaction that stored the reward.
     public func add(experiment: String, commit: CommitID, delta: [Double]) {
         entries.withLockedValue { entries in
-            guard var e = entries[experiment], e.statistics?.count == delta.count else {
+            guard let e = entries[experiment], e.statistics?.count == delta.count else {
                 logger.error("a delta for statistics this replica has not read was dropped", metadata: ["experiment": "\(experiment)"])
                 return
             }
             // Counted already by the rebuild this replica's statistics come from.
             if let snapshot = e.databaseSnapshot, snapshot.sees(commit) { return }
-            e.pending[commit, default: Contribution(delta: [])].add(Contribution(delta: delta))
-            for i in delta.indices { e.unflushed[i] += delta[i] }
-            entries[experiment] = e
+            // Mutated in place: a copy taken out of the dictionary would copy `pending` on write.
+            entries[experiment]!.add(Contribution(delta: delta), commit: commit)
         }
     }
 
     /// Counts an assignment or a reward stored by `commit` locally; flushed with the deltas.
     public func count(experiment: String, arm: Int, commit: CommitID, assignments: Int64 = 0, rewards: Int64 = 0, rewardSum: Double = 0) {
         entries.withLockedValue { entries in
-            var e = entries[experiment] ?? Entry()
-            if let snapshot = e.databaseSnapshot, snapshot.sees(commit) { return }
-            e.pending[commit, default: Contribution(delta: [])]
-                .add(Contribution(delta: [], counters: [arm: ArmCounters(assignments: assignments, rewards: rewards, rewardSum: rewardSum)]))
-            entries[experiment] = e
+            if let snapshot = entries[experiment]?.databaseSnapshot, snapshot.sees(commit) { return }
+            // Mutated in place (once per assignment): a copy would copy `pending` on write.
+            entries[experiment, default: Entry()].pending[commit, default: Contribution(delta: [])]
+                .count(arm: arm, ArmCounters(assignments: assignments, rewards: rewards, rewardSum: rewardSum))
         }
     }
 
