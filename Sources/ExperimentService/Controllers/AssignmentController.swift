@@ -55,7 +55,7 @@ public struct AssignmentController<Context: RequestContext>: Sendable {
         let a = try await service.assign(experiment: key, unit: body.unit, context: body.context)
         return AssignResponse(
             experiment: a.experiment, variant: a.variant,
-            decisionID: a.decisionID.uuidString.lowercased(), propensity: a.propensity
+            decisionID: DecisionID.text(a.decisionID), propensity: a.propensity
         )
     }
 }

@@ -77,7 +77,7 @@ public struct PredictionController<Context: RequestContext>: Sendable {
         let key = try context.parameters.require("key")
         let body = try await JSONBody.decode(PredictRequest.self, from: request)
         let p = try await service.predict(experiment: key, unit: body.unit, context: body.context, inputs: try Self.tensors(body.inputs))
-        return PredictResponse(experiment: key, variant: p.assignment.variant, decisionID: p.assignment.decisionID.uuidString.lowercased(),
+        return PredictResponse(experiment: key, variant: p.assignment.variant, decisionID: DecisionID.text(p.assignment.decisionID),
                                propensity: p.assignment.propensity, outputs: p.outputs.map(TensorPayload.init),
                                ensemble: p.ensemble?.map { EnsembleMember(variant: $0.variant, weight: $0.weight) })
     }
@@ -161,7 +161,7 @@ public struct PredictionController<Context: RequestContext>: Sendable {
         let p = try await service.predict(experiment: key, unit: unit, context: body.parameters?.context, inputs: try Self.tensors(body.inputs))
         return InferResponse(
             modelName: key, id: body.id,
-            parameters: InferResponseParameters(decisionID: p.assignment.decisionID.uuidString.lowercased(), variant: p.assignment.variant,
+            parameters: InferResponseParameters(decisionID: DecisionID.text(p.assignment.decisionID), variant: p.assignment.variant,
                                                 propensity: p.assignment.propensity, unit: unit),
             outputs: p.outputs.map(TensorPayload.init))
     }

@@ -18,14 +18,37 @@ public enum DecisionID {
 
     /// A UUIDv7 from its parts (tests use this for fixed values).
     public static func make(milliseconds: UInt64, random a: UInt64, _ b: UInt64) -> UUID {
-        var bytes = [UInt8](repeating: 0, count: 16)
-        for i in 0..<6 { bytes[i] = UInt8(truncatingIfNeeded: milliseconds >> (8 * (5 - i))) }
-        for i in 6..<16 { bytes[i] = UInt8(truncatingIfNeeded: (i < 11 ? a : b) >> (8 * (i % 8))) }
-        bytes[6] = 0x70 | (bytes[6] & 0x0f)  // version 7
-        bytes[8] = 0x80 | (bytes[8] & 0x3f)  // RFC 9562 variant
-        return UUID(uuid: (
-            bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-            bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
-        ))
+        var uuid: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &uuid) { bytes in
+            for i in 0..<6 { bytes[i] = UInt8(truncatingIfNeeded: milliseconds >> (8 * (5 - i))) }
+            for i in 6..<16 { bytes[i] = UInt8(truncatingIfNeeded: (i < 11 ? a : b) >> (8 * (i % 8))) }
+            bytes[6] = 0x70 | (bytes[6] & 0x0f)  // version 7
+            bytes[8] = 0x80 | (bytes[8] & 0x3f)  // RFC 9562 variant
+        }
+        return UUID(uuid: uuid)
+    }
+
+    /// The canonical lowercase text of an id (`0190b6b2-...`), as the API shows it; the
+    /// same as `uuidString.lowercased()` without formatting through the C library.
+    public static func text(_ id: UUID) -> String {
+        withUnsafeBytes(of: id.uuid) { bytes in
+            String(unsafeUninitializedCapacity: 36) { out in
+                var n = 0
+                for (i, byte) in bytes.enumerated() {
+                    if i == 4 || i == 6 || i == 8 || i == 10 {
+                        out[n] = UInt8(ascii: "-")
+                        n += 1
+                    }
+                    out[n] = hexDigit(byte >> 4)
+                    out[n + 1] = hexDigit(byte & 0x0f)
+                    n += 2
+                }
+                return n
+            }
+        }
+    }
+
+    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
     }
 }

@@ -16,6 +16,15 @@ struct DecisionIDTests {
         #expect(id.uuidString < later.uuidString)
     }
 
+    @Test("an id's text is the lowercase canonical form")
+    func text() {
+        for id in [UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)),
+                   UUID(uuid: (255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255))]
+                + (0..<1_000).map({ _ in UUID() }) + (0..<1_000).map({ _ in DecisionID.make() }) {
+            #expect(DecisionID.text(id) == id.uuidString.lowercased())
+        }
+    }
+
     @Test("random words cross many refills without repeating, and their bits are balanced")
     func randomWords() {
         let count = 20_000   // about 39 refills of the 512-word pool

@@ -22,8 +22,8 @@ package enum RedisReply: Equatable, Sendable {
 }
 
 /// One hiredis connection. Blocking: use it only through a ``BlockingConnectionPool``.
-/// Commands go through `redisAppendCommandArgv` (binary-safe, no format strings), and a
-/// batch of commands is pipelined in one round trip. After an I/O error the context is
+/// A batch of commands is written in the Redis protocol by ``resp(_:)`` (binary-safe, no
+/// format strings) and pipelined in one round trip. After an I/O error the context is
 /// freed and the next call reconnects.
 package final class RedisConnection: BlockingConnection, @unchecked Sendable {
     /// Where and how to connect, parsed from a `redis://[:password@]host:port[/db]` URL.
@@ -74,7 +74,11 @@ package final class RedisConnection: BlockingConnection, @unchecked Sendable {
     /// Sends all commands, then reads all replies: one network round trip.
     package func pipeline(_ commands: [[String]]) throws(StoreError) -> [RedisReply] {
         let ctx = try connected()
-        for command in commands { append(ctx, command) }
+        // The whole batch as one RESP buffer: one copy into hiredis's output buffer.
+        let encoded = Self.resp(commands)
+        _ = encoded.withUnsafeBytes { raw in
+            redisAppendFormattedCommand(ctx, raw.baseAddress?.assumingMemoryBound(to: CChar.self), raw.count)
+        }
         var replies: [RedisReply] = []
         replies.reserveCapacity(commands.count)
         for _ in commands {
@@ -91,22 +95,25 @@ package final class RedisConnection: BlockingConnection, @unchecked Sendable {
         return replies
     }
 
-    private func append(_ ctx: UnsafeMutablePointer<redisContext>, _ arguments: [String]) {
-        let utf8 = arguments.map { Array($0.utf8) }
-        var lengths = utf8.map { $0.count }
-        var pointers: [UnsafeMutablePointer<CChar>?] = utf8.map { bytes in
-            let p = UnsafeMutablePointer<CChar>.allocate(capacity: max(bytes.count, 1))
-            bytes.withUnsafeBufferPointer { b in
-                b.withMemoryRebound(to: CChar.self) { p.initialize(from: $0.baseAddress!, count: bytes.count) }
-            }
-            return p
+    /// Commands in the Redis protocol (RESP arrays of bulk strings): binary-safe, no format
+    /// strings, what `redisAppendCommandArgv` would write.
+    static func resp(_ commands: [[String]]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(commands.reduce(0) { $0 + 16 + $1.reduce(0) { $0 + 16 + $1.utf8.count } })
+        func header(_ marker: UInt8, _ count: Int) {
+            out.append(marker)
+            out.append(contentsOf: String(count).utf8)
+            out.append(contentsOf: [13, 10])
         }
-        defer { for p in pointers { p?.deallocate() } }
-        pointers.withUnsafeMutableBufferPointer { argv in
-            argv.withMemoryRebound(to: UnsafePointer<CChar>?.self) { constArgv in
-                _ = redisAppendCommandArgv(ctx, Int32(arguments.count), constArgv.baseAddress, &lengths)
+        for command in commands {
+            header(UInt8(ascii: "*"), command.count)
+            for argument in command {
+                header(UInt8(ascii: "$"), argument.utf8.count)
+                out.append(contentsOf: argument.utf8)
+                out.append(contentsOf: [13, 10])
             }
         }
+        return out
     }
 
     private func connected() throws(StoreError) -> UnsafeMutablePointer<redisContext> {
