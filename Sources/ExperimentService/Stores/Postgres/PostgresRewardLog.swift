@@ -27,7 +27,7 @@ public final class PostgresRewardLog: RewardLog, Service, Sendable {
     /// How many batches may be in flight at once (one fills while another commits).
     let writers: Int
     private let logger: Logger
-    private let state = NIOLockedValueBox(WriterState())
+    private let state = WriterQueue()
     /// Concurrent decision look-ups share one query.
     let lookups: RequestCoalescer<[UUID], [UUID: Decision]>
 
@@ -41,9 +41,34 @@ public final class PostgresRewardLog: RewardLog, Service, Sendable {
 
     private struct WriterState {
         var queue: [Pending] = []
-        var writersWaiting: [CheckedContinuation<Void, Never>] = []
         var shuttingDown = false
         var statistics = Statistics()
+    }
+
+    /// The queue and the condition writer threads wait on.
+    private final class WriterQueue: @unchecked Sendable {
+        private let condition = NSCondition()
+        private var state = WriterState()   // guarded by `condition`
+
+        func withLockedValue<T>(_ body: (inout WriterState) -> T) -> T {
+            condition.lock()
+            defer { condition.unlock() }
+            return body(&state)
+        }
+
+        /// Wakes one waiting writer.
+        func signal() { condition.signal() }
+        func broadcast() { condition.broadcast() }
+
+        /// Blocks until `take` returns a value (checked whenever rows arrive or shutdown begins).
+        func wait<T>(until take: (inout WriterState) -> T?) -> T {
+            condition.lock()
+            defer { condition.unlock() }
+            while true {
+                if let value = take(&state) { return value }
+                condition.wait()
+            }
+        }
     }
 
     enum Row {
@@ -86,29 +111,40 @@ public final class PostgresRewardLog: RewardLog, Service, Sendable {
 
     private func enqueue(_ row: Row) async throws -> (RewardOutcome?, CommitID) {
         try await withCheckedThrowingContinuation { continuation in
-            let (accepted, writer, refusal): (Bool, CheckedContinuation<Void, Never>?, ServiceError?) = state.withLockedValue { s in
-                if s.shuttingDown { return (false, nil, .overloaded("the service is shutting down")) }
+            let refusal: ServiceError? = state.withLockedValue { s in
+                if s.shuttingDown { return .overloaded("the service is shutting down") }
                 if s.queue.count >= maxQueue {
-                    return (false, nil, .overloaded("the write queue holds \(s.queue.count) rows, its limit"))
+                    return .overloaded("the write queue holds \(s.queue.count) rows, its limit")
                 }
                 s.queue.append(Pending(row: row, continuation: continuation))
-                let writer = s.writersWaiting.popLast()
-                return (true, writer, nil)
+                state.signal()
+                return nil
             }
-            if !accepted { continuation.resume(throwing: refusal!) }
-            writer?.resume()
+            if let refusal { continuation.resume(throwing: refusal) }
         }
     }
 
-    /// The writer loop: one transaction per batch until graceful shutdown or cancellation,
-    /// then drains the queue (rows already accepted are still written).
+    /// The writers: `writers` threads of their own, each with its own connection, writing
+    /// one transaction per batch until graceful shutdown or cancellation, then draining the
+    /// queue (rows already accepted are still written). Threads of their own, not tasks on
+    /// a thread pool: a batch goes from the queue to PostgreSQL and its callers are resumed
+    /// without waiting to be scheduled on another thread on the way.
     public func run() async throws {
         await withTaskCancellationHandler {
             await withGracefulShutdownHandler {
                 await withTaskGroup(of: Void.self) { group in
-                    for _ in 0..<self.writers {
+                    for n in 0..<self.writers {
                         group.addTask {
-                            while let batch = await self.nextBatch() { await self.write(batch) }
+                            await withCheckedContinuation { (finished: CheckedContinuation<Void, Never>) in
+                                let thread = Thread {
+                                    let connection = PostgresConnection(url: self.database.url)
+                                    while let batch = self.nextBatch() { self.write(batch, connection) }
+                                    connection.close()
+                                    finished.resume()
+                                }
+                                thread.name = "group-commit-\(n)"
+                                thread.start()
+                            }
                         }
                     }
                 }
@@ -121,44 +157,24 @@ public final class PostgresRewardLog: RewardLog, Service, Sendable {
     }
 
     private func beginShutdown() {
-        let writers = state.withLockedValue { s -> [CheckedContinuation<Void, Never>] in
-            s.shuttingDown = true
-            defer { s.writersWaiting = [] }
-            return s.writersWaiting
-        }
-        for writer in writers { writer.resume() }
+        state.withLockedValue { $0.shuttingDown = true }
+        state.broadcast()
     }
 
     /// The next batch, waiting for rows; nil once shut down and drained.
-    private func nextBatch() async -> [Pending]? {
-        while true {
-            enum Step { case batch([Pending]), finished, wait }
-            let step: Step = state.withLockedValue { s in
-                if !s.queue.isEmpty {
-                    let count = min(maxBatch, s.queue.count)
-                    let batch = Array(s.queue.prefix(count))
-                    s.queue.removeFirst(count)
-                    return .batch(batch)
-                }
-                return s.shuttingDown ? .finished : .wait
+    private func nextBatch() -> [Pending]? {
+        state.wait { s -> [Pending]?? in
+            if !s.queue.isEmpty {
+                let count = min(maxBatch, s.queue.count)
+                let batch = Array(s.queue.prefix(count))
+                s.queue.removeFirst(count)
+                return .some(batch)
             }
-            switch step {
-            case .batch(let batch): return batch
-            case .finished: return nil
-            case .wait:
-                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                    let resumeNow = state.withLockedValue { s -> Bool in
-                        if !s.queue.isEmpty || s.shuttingDown { return true }
-                        s.writersWaiting.append(continuation)
-                        return false
-                    }
-                    if resumeNow { continuation.resume() }
-                }
-            }
+            return s.shuttingDown ? .some(nil) : nil
         }
     }
 
-    private func write(_ batch: [Pending]) async {
+    private func write(_ batch: [Pending], _ conn: PostgresConnection) {
         var decisions: [Decision] = []
         var rewards: [RewardRow] = []
         var rewardIndexes: [Int] = []
@@ -178,8 +194,8 @@ public final class PostgresRewardLog: RewardLog, Service, Sendable {
             let decisionRows = decisions.isEmpty ? nil : Self.decisionRows(decisions)
             let rewardJSON = rewards.isEmpty ? nil : String(decoding: try encoder.encode(rewards), as: UTF8.self)
             let rowsToWrite = rewards
-            let (outcomes, commit) = try await database.withConnection { conn in
-                // Decisions alone (the assign load): one statement, one round trip, its own transaction.
+            let (outcomes, commit) = try { () throws(StoreError) -> ([RewardOutcome], CommitID) in
+                // Decisions alone (the assign load): one query string, its own transaction.
                 if rewardJSON == nil, let decisionRows {
                     return ([RewardOutcome](), try Self.insertDecisionsAlone(decisionRows, conn))
                 }
@@ -189,7 +205,7 @@ public final class PostgresRewardLog: RewardLog, Service, Sendable {
                     guard let rewardJSON else { return ([], commit) }
                     return (try Self.writeRewards(rowsToWrite, json: rewardJSON, conn), commit)
                 }
-            }
+            }()
             Recorder(label: MetricNames.groupCommitRows, aggregate: true).record(batch.count)
             Metrics.Timer(label: MetricNames.groupCommitSeconds).record(duration: ContinuousClock.now - started)
             state.withLockedValue { s in
