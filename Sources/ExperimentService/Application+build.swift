@@ -35,14 +35,14 @@ public struct Stores: Sendable {
         self.shared = SharedPolicyState(store: state, logger: logger)
     }
 
-    /// The real stores: PostgreSQL through libpq and Redis through hiredis, with their
-    /// blocking calls on `threadPool`.
-    public static func connect(database: PostgresDatabase, redisURL: String, threadPool: NIOThreadPool,
+    /// The real stores: PostgreSQL through libpq (`database`'s pool, and the group-commit
+    /// writer's own connection) and Redis through hiredis (one pipelining thread).
+    public static func connect(database: PostgresDatabase, redisURL: String,
                                logger: Logger = Logger(label: "switchboard")) throws -> Stores {
         Stores(
             repository: PostgresExperimentRepository(database: database),
             rewardLog: PostgresRewardLog(database: database, logger: logger),
-            state: try RedisStateStore(url: redisURL, threadPool: threadPool),
+            state: try RedisStateStore(url: redisURL),
             libraries: PostgresPolicyLibraryRepository(database: database),
             backends: PostgresBackendRepository(database: database),
             results: PostgresResults(database: database),

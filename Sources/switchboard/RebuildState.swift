@@ -23,7 +23,7 @@ struct RebuildState: AsyncParsableCommand {
         let logger = common.makeLogger()
         try await withStores(common, logger: logger) { urls, _ in
             let database = PostgresDatabase(url: urls.database, connections: 2, threadPool: .singleton)
-            let stores = try Stores.connect(database: database, redisURL: urls.redis, threadPool: .singleton, logger: logger)
+            let stores = try Stores.connect(database: database, redisURL: urls.redis, logger: logger)
             let registry = PolicyRegistry(folders: PluginFolders(common.resolvedPluginDirs),
                                           cacheFolder: common.resolvedDataDir + "/plugin-cache", logger: logger)
             try await PolicyBootstrap.load(into: registry, libraries: stores.libraries, logger: logger)

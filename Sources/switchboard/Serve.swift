@@ -33,7 +33,7 @@ struct Serve: AsyncParsableCommand {
             let database = PostgresDatabase(url: urls.database, threadPool: threadPool)
             let applied = try await Migrator(database: database, logger: logger).migrate(migrations)
             if !applied.isEmpty { logger.info("applied migrations", metadata: ["names": "\(applied)"]) }
-            let stores = try Stores.connect(database: database, redisURL: urls.redis, threadPool: threadPool, logger: logger)
+            let stores = try Stores.connect(database: database, redisURL: urls.redis, logger: logger)
             let registry = PolicyRegistry(
                 folders: PluginFolders(common.resolvedPluginDirs),
                 cacheFolder: common.resolvedDataDir + "/plugin-cache", logger: logger)

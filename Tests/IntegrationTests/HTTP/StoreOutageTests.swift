@@ -36,7 +36,7 @@ struct StoreOutageTests {
     @Test("Redis down: assign and readyz answer 503 naming Redis")
     func redisDown() async throws {
         let real = try await TestStores.stores()
-        let deadRedis = try RedisStateStore(url: "redis://127.0.0.1:\(try Self.closedPort())", threadPool: TestStores.threadPool)
+        let deadRedis = try RedisStateStore(url: "redis://127.0.0.1:\(try Self.closedPort())")
         let broken = Stores(repository: real.repository, rewardLog: real.rewardLog, state: deadRedis, libraries: real.libraries, backends: real.backends, results: real.results)
         try await withApp(stores: broken) { client in
             let key = try await client.createExperiment(TestStores.uniqueKey("redisdown"))
@@ -57,7 +57,7 @@ struct StoreOutageTests {
             _ = try await client.createExperiment(key)
             return try await client.send(.post, "/v1/experiments/\(key)/assign", json: #"{"unit": "u1"}"#).decode(AssignResponse.self).decisionID
         }
-        let deadRedis = try RedisStateStore(url: "redis://127.0.0.1:\(try Self.closedPort())", threadPool: TestStores.threadPool)
+        let deadRedis = try RedisStateStore(url: "redis://127.0.0.1:\(try Self.closedPort())")
         try await withApp(stores: Stores(repository: real.repository, rewardLog: real.rewardLog, state: deadRedis, libraries: real.libraries, backends: real.backends, results: real.results)) { client in
             let r = try await client.send(.post, "/v1/rewards", json: #"{"decision_id": "\#(id)", "reward": 1}"#)
             #expect(r.status == .ok)

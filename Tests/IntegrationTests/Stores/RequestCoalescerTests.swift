@@ -1,4 +1,5 @@
 @testable import ExperimentService
+import Foundation
 import NIOConcurrencyHelpers
 import Testing
 
@@ -36,5 +37,41 @@ struct RequestCoalescerTests {
         await #expect(throws: Failure.self) { try await coalescer.submit(1) }
         fail.withLockedValue { $0 = false }
         #expect(try await coalescer.submit(2) == 2)
+    }
+}
+
+@Suite("Thread coalescing: batches processed by blocking code on a thread of their own")
+struct ThreadCoalescerTests {
+    struct Failure: Error {}
+
+    @Test("every caller gets its own result; concurrent callers share batches")
+    func batches() async throws {
+        let calls = NIOLockedValueBox<[Int]>([])
+        let coalescer = ThreadCoalescer<Int, Int>(name: "test-coalescer", maxBatch: 64) { inputs in
+            calls.withLockedValue { $0.append(inputs.count) }
+            usleep(2_000)  // a blocking round trip, while the next batch fills
+            return inputs.map { $0 % 7 == 0 ? .failure(Failure()) : .success($0 * 10) }
+        }
+        let results = await withTaskGroup(of: (Int, Int?).self) { group in
+            for i in 0..<500 { group.addTask { (i, try? await coalescer.submit(i)) } }
+            return await group.reduce(into: [Int: Int?]()) { $0[$1.0] = $1.1 }
+        }
+        #expect(results.count == 500)
+        #expect(results.allSatisfy { $0.value == ($0.key % 7 == 0 ? nil : $0.key * 10) })
+        let sizes = calls.withLockedValue { $0 }
+        #expect(sizes.reduce(0, +) == 500)
+        #expect(sizes.count < 500, "no batching: \(sizes.count) calls for 500 requests")
+        #expect(sizes.allSatisfy { $0 <= 64 })
+    }
+
+    @Test("its thread does not keep the coalescer alive: releasing it stops the thread")
+    func released() async throws {
+        var coalescer: ThreadCoalescer<Int, Int>? = ThreadCoalescer(name: "test-coalescer-stop", maxBatch: 4) { inputs in
+            inputs.map { .success($0 + 1) }
+        }
+        #expect(try await coalescer?.submit(41) == 42)
+        weak let released = coalescer
+        coalescer = nil
+        #expect(released == nil)
     }
 }

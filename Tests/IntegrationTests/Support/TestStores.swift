@@ -52,7 +52,7 @@ enum TestStores {
         try #require(!databaseURL.isEmpty && !redisURL.isEmpty,
                      "DATABASE_URL and REDIS_URL are not set: run the tests with scripts/test, which starts PostgreSQL and Redis")
         try await migrated.value
-        return try Stores.connect(database: database, redisURL: redisURL, threadPool: threadPool)
+        return try Stores.connect(database: database, redisURL: redisURL)
     }
 
     /// The path of the `sql/` folder of this checkout.

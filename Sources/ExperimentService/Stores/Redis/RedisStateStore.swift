@@ -1,4 +1,3 @@
-import NIOPosix
 
 /// Live per-arm counters and policy statistics in Redis, two hashes per experiment:
 /// `sb:{<experiment>}:counters` with fields `<arm>:assignments`, `<arm>:rewards`,
@@ -7,26 +6,22 @@ import NIOPosix
 /// rebuilt from PostgreSQL when lost; deltas go through Lua scripts that check the epoch. The braces make the experiment key a Redis Cluster
 /// hash tag, so both hashes live on one shard.
 public final class RedisStateStore: StateStore {
-    let pool: BlockingConnectionPool<RedisConnection>
-    /// Concurrent callers' commands share one pipeline (one thread hop, one round trip).
-    let coalescer: RequestCoalescer<[[String]], [RedisReply]>
+    /// Concurrent callers' commands share one pipeline (one round trip), sent by a thread
+    /// of its own over its own connection.
+    let coalescer: ThreadCoalescer<[[String]], [RedisReply]>
     /// Where Redis is, for messages.
     public let endpointDescription: String
 
-    /// - Parameters:
-    ///   - url: `redis://[:password@]host:port[/db]`.
-    ///   - connections: how many connections to open at most.
-    ///   - threadPool: the threads that run hiredis's blocking calls.
-    public init(url: String, connections: Int = 8, threadPool: NIOThreadPool) throws {
+    /// - Parameter url: `redis://[:password@]host:port[/db]`.
+    public init(url: String) throws {
         let endpoint = try RedisConnection.Endpoint(url: url)
         self.endpointDescription = endpoint.description
-        let pool = BlockingConnectionPool(
-            connections: (0..<connections).map { _ in RedisConnection(endpoint: endpoint) },
-            threadPool: threadPool
-        )
-        self.pool = pool
-        self.coalescer = RequestCoalescer(maxBatch: 512) { groups in
-            let replies = try await pool.withConnection { try $0.pipeline(groups.flatMap { $0 }) }
+        let connection = RedisConnection(endpoint: endpoint)
+        self.coalescer = ThreadCoalescer(name: "redis-pipeline", maxBatch: 512) { groups in
+            let replies: [RedisReply]
+            do { replies = try connection.pipeline(groups.flatMap { $0 }) } catch {
+                return groups.map { _ in .failure(error) }
+            }
             var results: [Result<[RedisReply], any Error>] = []
             var next = 0
             for group in groups {
