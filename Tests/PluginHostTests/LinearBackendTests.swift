@@ -80,6 +80,8 @@ struct LinearBackendTests {
         let cases: [([Tensor], String)] = [
             ([], "input 'input' is missing"),
             ([Tensor(name: "x", shape: [1, 4], fp32: [1, 2, 3, 4])], "unknown input 'x'; the model takes 'input'"),
+            ([Tensor(name: "input", shape: [1, 4], fp32: [1, 2, 3, 4]), Tensor(name: "input", shape: [1, 4], fp32: [1, 2, 3, 4])],
+             "input 'input' is given twice"),
             ([Tensor(name: "input", datatype: .fp64, shape: [1, 4], bytes: [UInt8](repeating: 0, count: 32))], "input 'input' must be FP32, not FP64"),
             ([Tensor(name: "input", shape: [4], fp32: [1, 2, 3, 4])], "input 'input' must have shape [-1, 4], not [4]"),
             ([Tensor(name: "input", shape: [1, 5], fp32: [1, 2, 3, 4, 5])], "input 'input' must have shape [-1, 4], not [1, 5]"),

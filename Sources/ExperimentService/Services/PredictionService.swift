@@ -56,13 +56,11 @@ public struct PredictionService: Sendable {
         }
     }
 
-    /// Checks the inputs against the model here, then infers (on a blocking thread unless
-    /// the backend declares inline inference).
+    /// Infers (on a blocking thread unless the backend declares inline inference); inputs
+    /// that do not fit the model's metadata are refused by `LoadedModel` before the plugin
+    /// sees them.
     public func infer(_ endpoint: ModelEndpoint, _ inputs: [Tensor]) async throws -> [Tensor] {
         let name = endpoint.registration.name
-        do { _ = try endpoint.model.metadata.validate(inputs) } catch {
-            throw ServiceError.tensorMismatch(model: name, message: error.message)
-        }
         let model = endpoint.model
         let run: @Sendable () -> Result<[Tensor], LoadedModel.InferError> = {
             do throws(LoadedModel.InferError) { return .success(try model.infer(inputs)) } catch { return .failure(error) }

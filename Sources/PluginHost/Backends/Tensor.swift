@@ -104,19 +104,24 @@ extension ModelMetadata {
     /// rank, fixed dimensions and byte size; one batch size for every -1 dimension) and
     /// returns them in declared order with the batch size (1 if no dimension is -1).
     public func validate(_ inputs: [Tensor]) throws(TensorMismatch) -> (ordered: [Tensor], batch: Int64) {
+        // The common case, inputs given in the model's order, needs no look-up by name.
+        let inOrder = inputs.count == self.inputs.count && zip(inputs, self.inputs).allSatisfy { $0.name == $1.name }
         var byName: [String: Tensor] = [:]
-        for tensor in inputs {
-            guard byName.updateValue(tensor, forKey: tensor.name) == nil else {
-                throw TensorMismatch(message: "input '\(tensor.name)' is given twice")
-            }
-            guard self.inputs.contains(where: { $0.name == tensor.name }) else {
-                throw TensorMismatch(message: "unknown input '\(tensor.name)'; the model takes \(self.inputs.map { "'\($0.name)'" }.joined(separator: ", "))")
+        if !inOrder {
+            for tensor in inputs {
+                guard byName.updateValue(tensor, forKey: tensor.name) == nil else {
+                    throw TensorMismatch(message: "input '\(tensor.name)' is given twice")
+                }
+                guard self.inputs.contains(where: { $0.name == tensor.name }) else {
+                    throw TensorMismatch(message: "unknown input '\(tensor.name)'; the model takes \(self.inputs.map { "'\($0.name)'" }.joined(separator: ", "))")
+                }
             }
         }
         var batch: Int64?
         var ordered: [Tensor] = []
-        for spec in self.inputs {
-            guard let tensor = byName[spec.name] else { throw TensorMismatch(message: "input '\(spec.name)' is missing") }
+        ordered.reserveCapacity(self.inputs.count)
+        for (i, spec) in self.inputs.enumerated() {
+            guard let tensor = inOrder ? inputs[i] : byName[spec.name] else { throw TensorMismatch(message: "input '\(spec.name)' is missing") }
             guard tensor.datatype == spec.datatype else {
                 throw TensorMismatch(message: "input '\(spec.name)' must be \(spec.datatype.rawValue), not \(tensor.datatype.rawValue)")
             }
