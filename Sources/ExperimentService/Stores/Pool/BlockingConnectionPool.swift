@@ -35,12 +35,6 @@ package final class BlockingConnectionPool<Connection: BlockingConnection>: @unc
         return try await threadPool.runIfActive { try body(connection) }
     }
 
-    /// Closes every idle connection (used at shutdown).
-    package func closeAll() {
-        let all = lock.withLock { idle }
-        for c in all { c.close() }
-    }
-
     private func acquire() async -> Connection {
         if let c = lock.withLock({ idle.popLast() }) { return c }
         return await withCheckedContinuation { continuation in
