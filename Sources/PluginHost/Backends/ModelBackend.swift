@@ -131,14 +131,11 @@ public final class LoadedModel: @unchecked Sendable {
             return Tensor(name: spec.name, datatype: spec.datatype, shape: shape,
                           bytes: [UInt8](repeating: 0, count: shape.reduce(1) { $0 * Int($1) } * spec.datatype.byteWidth))
         }
-        var inputs = ordered
-        let error: OpaquePointer? = Self.withMutableTensors(&inputs) { inputTensors in
-            Self.withMutableTensors(&outputs) { outputTensors in
-                let call = {
-                    infer(self.model, inputTensors.baseAddress, UInt32(inputTensors.count), outputTensors.baseAddress, UInt32(outputTensors.count))
-                }
-                return backend.plugin.concurrentInfer ? call() : lock.withLock(call)
+        let error: OpaquePointer? = Self.withLentTensors(inputs: ordered, outputs: &outputs) { inputTensors, outputTensors in
+            let call = {
+                infer(self.model, inputTensors.baseAddress, UInt32(inputTensors.count), outputTensors.baseAddress, UInt32(outputTensors.count))
             }
+            return backend.plugin.concurrentInfer ? call() : lock.withLock(call)
         }
         if let error = PluginHostServices.take(error) { throw .backend(error) }
         return outputs
@@ -172,34 +169,56 @@ public final class LoadedModel: @unchecked Sendable {
         return try result.get()
     }
 
-    /// Lends `tensors` to C as `sb_tensor`s in host-allocated memory for the call, then
-    /// copies what C wrote back into them.
-    static func withMutableTensors<R>(_ tensors: inout [Tensor], _ body: (UnsafeMutableBufferPointer<sb_tensor>) -> R) -> R {
-        let names = tensors.map { strdup($0.name) }
-        let buffers = tensors.map { UnsafeMutableRawBufferPointer.allocate(byteCount: max($0.bytes.count, 1), alignment: 16) }
-        defer {
-            names.forEach { free($0) }
-            buffers.forEach { $0.deallocate() }
-        }
-        var raw = [sb_tensor](repeating: sb_tensor(), count: tensors.count)
-        for (i, tensor) in tensors.enumerated() {
-            tensor.bytes.withUnsafeBytes { buffers[i].copyMemory(from: $0) }
-            raw[i].name = UnsafePointer(names[i])
-            raw[i].datatype = tensor.datatype.code
-            raw[i].rank = UInt32(tensor.shape.count)
-            withUnsafeMutableBytes(of: &raw[i].shape) { shape in
-                for (axis, size) in tensor.shape.prefix(Int(SB_MAX_RANK)).enumerated() {
-                    shape.storeBytes(of: size, toByteOffset: axis * 8, as: Int64.self)
+    /// Lends `inputs` (read-only) and `outputs` to C as `sb_tensor`s for the call, names
+    /// and data in one host-allocated block (each data buffer 16-byte aligned), then copies
+    /// what C wrote into the outputs back into them. One allocation per call, whatever the
+    /// number of tensors.
+    static func withLentTensors<R>(inputs: [Tensor], outputs: inout [Tensor],
+                                   _ body: (UnsafeMutableBufferPointer<sb_tensor>, UnsafeMutableBufferPointer<sb_tensor>) -> R) -> R {
+        func aligned(_ n: Int) -> Int { (n + 15) & ~15 }
+        func footprint(_ t: Tensor) -> Int { aligned(t.name.utf8.count + 1) + aligned(max(t.bytes.count, 1)) }
+        let size = inputs.reduce(0) { $0 + footprint($1) } + outputs.reduce(0) { $0 + footprint($1) }
+        let block = UnsafeMutableRawBufferPointer.allocate(byteCount: max(size, 16), alignment: 16)
+        defer { block.deallocate() }
+        let count = inputs.count + outputs.count
+        return withUnsafeTemporaryAllocation(of: sb_tensor.self, capacity: max(count, 1)) { raw in
+            var offset = 0
+            func lend(_ tensor: Tensor, as index: Int) {
+                let name = block.baseAddress! + offset
+                let utf8 = tensor.name.utf8
+                _ = UnsafeMutableRawBufferPointer(start: name, count: utf8.count).copyBytes(from: utf8)
+                name.storeBytes(of: 0, toByteOffset: utf8.count, as: UInt8.self)
+                offset += aligned(utf8.count + 1)
+                let data = block.baseAddress! + offset
+                tensor.bytes.withUnsafeBytes { UnsafeMutableRawBufferPointer(start: data, count: $0.count).copyMemory(from: $0) }
+                offset += aligned(max(tensor.bytes.count, 1))
+                var t = sb_tensor()
+                t.name = UnsafePointer(name.assumingMemoryBound(to: CChar.self))
+                t.datatype = tensor.datatype.code
+                t.rank = UInt32(tensor.shape.count)
+                withUnsafeMutableBytes(of: &t.shape) { shape in
+                    for (axis, size) in tensor.shape.prefix(Int(SB_MAX_RANK)).enumerated() {
+                        shape.storeBytes(of: size, toByteOffset: axis * 8, as: Int64.self)
+                    }
                 }
+                t.data = data
+                t.byte_size = UInt64(tensor.bytes.count)
+                (raw.baseAddress! + index).initialize(to: t)
             }
-            raw[i].data = buffers[i].baseAddress
-            raw[i].byte_size = UInt64(tensor.bytes.count)
+            for (i, tensor) in inputs.enumerated() { lend(tensor, as: i) }
+            for (i, tensor) in outputs.enumerated() { lend(tensor, as: inputs.count + i) }
+            let result = body(UnsafeMutableBufferPointer(rebasing: raw[0..<inputs.count]),
+                              UnsafeMutableBufferPointer(rebasing: raw[inputs.count..<count]))
+            // From where the host put each output (not from `data`, which C could have changed).
+            offset = inputs.reduce(0) { $0 + footprint($1) }
+            for i in outputs.indices {
+                offset += aligned(outputs[i].name.utf8.count + 1)
+                let written = UnsafeRawBufferPointer(start: block.baseAddress! + offset, count: outputs[i].bytes.count)
+                outputs[i].bytes.withUnsafeMutableBytes { $0.copyMemory(from: written) }
+                offset += aligned(max(outputs[i].bytes.count, 1))
+            }
+            return result
         }
-        let result = raw.withUnsafeMutableBufferPointer { body($0) }
-        for i in tensors.indices {
-            tensors[i].bytes = Array(UnsafeRawBufferPointer(rebasing: buffers[i].prefix(tensors[i].bytes.count)))
-        }
-        return result
     }
 }
 

@@ -95,4 +95,15 @@ for plugin in plugins {
     if value == .min { print(value) }
 }
 
+// The model-backend ABI: one Iris row through the `linear` backend (host-side tensor
+// checks, lending and copying plus the C model), when bench/policy-abi/run finds it.
+if let linear = environment["SWITCHBOARD_LINEAR_BACKEND"], let iris = environment["SWITCHBOARD_IRIS_MODEL"],
+   let backend = try BackendLibraryLoader(services: PluginHostServices(logger: logger)).load(path: linear).first {
+    let model = try backend.start().loadModel(folder: iris)
+    let row = [Tensor(name: "input", shape: [1, 4], fp32: [6.3, 2.5, 5.0, 1.9])]
+    benchmark("linear backend: infer one Iris row") {
+        for _ in 0..<callsPerIteration { blackHole(try model.infer(row).count) }
+    }
+}
+
 Benchmark.main()
