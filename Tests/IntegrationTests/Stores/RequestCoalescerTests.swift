@@ -52,6 +52,7 @@ struct ThreadCoalescerTests {
             usleep(2_000)  // a blocking round trip, while the next batch fills
             return inputs.map { $0 % 7 == 0 ? .failure(Failure()) : .success($0 * 10) }
         }
+        coalescer.start()
         let results = await withTaskGroup(of: (Int, Int?).self) { group in
             for i in 0..<500 { group.addTask { (i, try? await coalescer.submit(i)) } }
             return await group.reduce(into: [Int: Int?]()) { $0[$1.0] = $1.1 }
@@ -69,9 +70,27 @@ struct ThreadCoalescerTests {
         var coalescer: ThreadCoalescer<Int, Int>? = ThreadCoalescer(name: "test-coalescer-stop", maxBatch: 4) { inputs in
             inputs.map { .success($0 + 1) }
         }
+        coalescer?.start()
         #expect(try await coalescer?.submit(41) == 42)
         weak let released = coalescer
         coalescer = nil
         #expect(released == nil)
+    }
+
+    @Test("a full queue refuses; stop lets the thread finish what was queued, then refuses")
+    func boundedAndStopped() async throws {
+        let coalescer = ThreadCoalescer<Int, Int>(name: "test-coalescer-bounded", maxBatch: 8, maxQueue: 2) { inputs in
+            inputs.map { .success($0 * 2) }
+        }
+        // Not started: the queue fills.
+        async let a = coalescer.submit(1)
+        async let b = coalescer.submit(2)
+        while coalescer.queued < 2 { try await Task.sleep(for: .milliseconds(2)) }
+        await #expect(throws: ThreadCoalescer<Int, Int>.Refusal.full(queued: 2)) { try await coalescer.submit(3) }
+        coalescer.stop()
+        coalescer.start()
+        #expect(try await [a, b] == [2, 4])
+        await coalescer.finished()
+        await #expect(throws: ThreadCoalescer<Int, Int>.Refusal.stopped) { try await coalescer.submit(4) }
     }
 }

@@ -7,11 +7,23 @@ import Foundation
 ///
 /// Unlike ``RequestCoalescer`` over a ``BlockingConnectionPool``, a batch does not wait to
 /// be scheduled twice on its way (a drainer task, then a pool thread): on a busy machine
-/// each such hop adds latency to every request in the batch. The thread stops when the
-/// coalescer is released, after processing what was queued.
+/// each such hop adds latency to every request in the batch.
+///
+/// The queue is bounded (`maxQueue`): past it a caller gets ``Refusal/full(queued:)``
+/// instead of an ever-growing backlog. Inputs queue from the start; the thread runs from
+/// ``start()``. ``stop()`` refuses new inputs and lets the thread finish what was queued
+/// (``finished()`` waits for that); releasing the coalescer stops it too.
 package final class ThreadCoalescer<Input: Sendable, Output: Sendable>: Sendable {
     /// Handles a batch on the coalescer's thread; returns one result per input, in order.
     package typealias Process = @Sendable ([Input]) -> [Result<Output, any Error>]
+
+    /// Why an input was not queued.
+    package enum Refusal: Error, Equatable {
+        /// The queue holds `queued` inputs, its limit.
+        case full(queued: Int)
+        /// ``stop()`` was called.
+        case stopped
+    }
 
     private struct Waiting {
         var input: Input
@@ -21,55 +33,118 @@ package final class ThreadCoalescer<Input: Sendable, Output: Sendable>: Sendable
     /// The queue, shared with the thread (which must not keep the coalescer alive).
     private final class Queue: @unchecked Sendable {
         let condition = NSCondition()
-        var waiting: [Waiting] = []   // guarded by `condition`
-        var stopped = false           // guarded by `condition`
+        // All guarded by `condition`.
+        var waiting: [Waiting] = []
+        var started = false
+        var stopped = false
+        var exited = false
+        var finishWaiters: [CheckedContinuation<Void, Never>] = []
+
+        func locked<T>(_ body: () -> T) -> T {
+            condition.lock()
+            defer { condition.unlock() }
+            return body()
+        }
 
         /// The next batch; nil once stopped and empty.
         func next(maxBatch: Int) -> [Waiting]? {
-            condition.lock()
-            defer { condition.unlock() }
-            while waiting.isEmpty && !stopped { condition.wait() }
-            if waiting.isEmpty { return nil }
-            let count = min(maxBatch, waiting.count)
-            defer { waiting.removeFirst(count) }
-            return Array(waiting.prefix(count))
+            locked {
+                while waiting.isEmpty && !stopped { condition.wait() }
+                if waiting.isEmpty { return nil }
+                let count = min(maxBatch, waiting.count)
+                defer { waiting.removeFirst(count) }
+                return Array(waiting.prefix(count))
+            }
+        }
+
+        func stop() {
+            locked {
+                stopped = true
+                condition.broadcast()
+            }
+        }
+
+        func exit() {
+            let waiters = locked {
+                exited = true
+                defer { finishWaiters = [] }
+                return finishWaiters
+            }
+            for waiter in waiters { waiter.resume() }
         }
     }
 
     private let queue = Queue()
+    private let name: String
+    private let maxBatch: Int
+    private let maxQueue: Int
+    private let process: Process
 
     /// - Parameters:
     ///   - name: the thread's name (seen in profilers and debuggers).
     ///   - maxBatch: the most inputs one call of `process` gets.
+    ///   - maxQueue: the most inputs waiting at once.
     ///   - process: handles a batch with blocking calls.
-    package init(name: String, maxBatch: Int, process: @escaping Process) {
-        precondition(maxBatch > 0)
-        let queue = self.queue
+    package init(name: String, maxBatch: Int, maxQueue: Int = .max, process: @escaping Process) {
+        precondition(maxBatch > 0 && maxQueue > 0)
+        self.name = name
+        self.maxBatch = maxBatch
+        self.maxQueue = maxQueue
+        self.process = process
+    }
+
+    deinit { queue.stop() }
+
+    /// Starts the thread (once; later calls do nothing).
+    package func start() {
+        let (queue, maxBatch, process) = (self.queue, self.maxBatch, self.process)
+        let first = queue.locked { () -> Bool in
+            defer { queue.started = true }
+            return !queue.started
+        }
+        guard first else { return }
         let thread = Thread {
             while let batch = queue.next(maxBatch: maxBatch) {
                 let results = process(batch.map(\.input))
                 precondition(results.count == batch.count, "a coalesced batch must return one result per input")
                 for (waiting, result) in zip(batch, results) { waiting.continuation.resume(with: result) }
             }
+            queue.exit()
         }
         thread.name = name
         thread.start()
     }
 
-    deinit {
-        queue.condition.lock()
-        queue.stopped = true
-        queue.condition.broadcast()
-        queue.condition.unlock()
+    /// Refuses new inputs; the thread finishes what is queued, then ends.
+    package func stop() { queue.stop() }
+
+    /// Returns once the thread has ended (after ``stop()`` and the last batch).
+    package func finished() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now = queue.locked { () -> Bool in
+                if queue.exited { return true }
+                queue.finishWaiters.append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
+        }
     }
 
-    /// Queues `input` and returns its result once its batch has been processed.
+    /// How many inputs are waiting.
+    package var queued: Int { queue.locked { queue.waiting.count } }
+
+    /// Queues `input` and returns its result once its batch has been processed; throws
+    /// ``Refusal`` if the queue is full or stopped.
     package func submit(_ input: Input) async throws -> Output {
         try await withCheckedThrowingContinuation { continuation in
-            queue.condition.lock()
-            queue.waiting.append(Waiting(input: input, continuation: continuation))
-            queue.condition.signal()
-            queue.condition.unlock()
+            let refusal = queue.locked { () -> Refusal? in
+                if queue.stopped { return .stopped }
+                if queue.waiting.count >= maxQueue { return .full(queued: queue.waiting.count) }
+                queue.waiting.append(Waiting(input: input, continuation: continuation))
+                queue.condition.signal()
+                return nil
+            }
+            if let refusal { continuation.resume(throwing: refusal) }
         }
     }
 }

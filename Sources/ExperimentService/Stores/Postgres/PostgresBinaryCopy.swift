@@ -39,11 +39,11 @@ struct PostgresBinaryCopy {
     mutating func append(array: PostgresBinaryArray) { field(array.bytes.count) { $0.append(contentsOf: array.bytes) } }
     mutating func appendNull() { bytes.appendBigEndian(UInt32(bitPattern: -1)) }
 
-    /// The rows followed by the trailer: what `PQputCopyData` sends.
-    func finished() -> [UInt8] {
-        var out = bytes
-        out.appendBigEndian(UInt16(0xFFFF))
-        return out
+    /// The rows followed by the trailer: what `PQputCopyData` sends (the bytes are moved,
+    /// not copied).
+    consuming func finished() -> [UInt8] {
+        bytes.appendBigEndian(UInt16(0xFFFF))
+        return bytes
     }
 
     private mutating func field(_ length: Int, _ write: (inout [UInt8]) -> Void) {

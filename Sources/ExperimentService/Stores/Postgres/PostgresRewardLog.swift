@@ -7,27 +7,24 @@ import ServiceLifecycle
 /// Decisions and rewards in `switchboard.decisions` and `switchboard.rewards`, written by
 /// group commit.
 ///
-/// Concurrent callers enqueue their rows and wait; a writer takes everything queued
-/// (up to `maxBatch` rows), writes it in one transaction — one binary `COPY` for the
-/// decisions and one multi-row `INSERT` for the rewards — and resumes every caller once `COMMIT` returns. So
-/// an acknowledged row is durable, and under load one disk flush covers many requests
-/// (batches grow by themselves while the previous one commits; `writers` batches may be
-/// in flight at once — one by default: two made batches half as large and cost
-/// PostgreSQL more CPU per row on a 2-core machine). A batch of decisions alone is one
-/// query string in its own transaction. Each caller learns the id of the transaction that
-/// stored its row. The queue is bounded:
-/// past `maxQueue` rows a caller gets ``ServiceError/overloaded(_:)`` (HTTP 503 with
-/// `Retry-After`) instead of an ever-growing backlog.
+/// Concurrent callers queue their rows and wait; a writer thread with its own connection
+/// (a ``ThreadCoalescer``) takes everything queued (up to `maxBatch` rows), writes it in
+/// one transaction — one binary `COPY` for the decisions and one multi-row `INSERT` for
+/// the rewards — and resumes every caller once `COMMIT` returns. So an acknowledged row is
+/// durable, and under load one disk flush covers many requests (batches grow by
+/// themselves while the previous one commits; one writer: two made batches half as large
+/// and cost PostgreSQL more CPU per row on a 2-core machine). A batch of decisions alone
+/// is one query string in its own transaction. Each caller learns the id of the
+/// transaction that stored its row. The queue is bounded: past `maxQueue` rows a caller
+/// gets ``ServiceError/overloaded(_:)`` (HTTP 503 with `Retry-After`) instead of an
+/// ever-growing backlog.
 ///
-/// Run it as a `Service`; at graceful shutdown it refuses new rows and drains the queue.
+/// Run it as a `Service` (rows queue until it runs); at graceful shutdown it refuses new
+/// rows and drains the queue.
 public final class PostgresRewardLog: RewardLog, Service, Sendable {
     let database: PostgresDatabase
-    let maxBatch: Int
-    let maxQueue: Int
-    /// How many batches may be in flight at once (one fills while another commits).
-    let writers: Int
-    private let logger: Logger
-    private let state = WriterQueue()
+    private let writer: ThreadCoalescer<Row, (RewardOutcome?, CommitID)>
+    private let counts = NIOLockedValueBox(Statistics())
     /// Concurrent decision look-ups share one query.
     let lookups: RequestCoalescer<[UUID], [UUID: Decision]>
 
@@ -39,64 +36,26 @@ public final class PostgresRewardLog: RewardLog, Service, Sendable {
         public var queued = 0
     }
 
-    private struct WriterState {
-        var queue: [Pending] = []
-        var shuttingDown = false
-        var statistics = Statistics()
-    }
-
-    /// The queue and the condition writer threads wait on.
-    private final class WriterQueue: @unchecked Sendable {
-        private let condition = NSCondition()
-        private var state = WriterState()   // guarded by `condition`
-
-        func withLockedValue<T>(_ body: (inout WriterState) -> T) -> T {
-            condition.lock()
-            defer { condition.unlock() }
-            return body(&state)
-        }
-
-        /// Wakes one waiting writer.
-        func signal() { condition.signal() }
-        func broadcast() { condition.broadcast() }
-
-        /// Blocks until `take` returns a value (checked whenever rows arrive or shutdown begins).
-        func wait<T>(until take: (inout WriterState) -> T?) -> T {
-            condition.lock()
-            defer { condition.unlock() }
-            while true {
-                if let value = take(&state) { return value }
-                condition.wait()
-            }
-        }
-    }
-
     enum Row {
         case decision(Decision)
         case reward(Reward)
     }
 
-    struct Pending {
-        var row: Row
-        var continuation: CheckedContinuation<(RewardOutcome?, CommitID), any Error>
-    }
-
-    public init(database: PostgresDatabase, maxBatch: Int = 2_000, maxQueue: Int = 20_000, writers: Int = 1,
+    public init(database: PostgresDatabase, maxBatch: Int = 2_000, maxQueue: Int = 20_000,
                 logger: Logger = Logger(label: "switchboard.reward-log")) {
-        self.writers = writers
         self.database = database
-        self.maxBatch = maxBatch
-        self.maxQueue = maxQueue
-        self.logger = logger
         self.lookups = RequestCoalescer(maxBatch: 256) { batches in try await Self.lookUpDecisions(database, batches) }
+        let connection = PostgresConnection(url: database.url)
+        let counts = self.counts
+        self.writer = ThreadCoalescer(name: "group-commit", maxBatch: maxBatch, maxQueue: maxQueue) { rows in
+            Self.write(rows, connection, counts: counts, logger: logger)
+        }
     }
 
     public var statistics: Statistics {
-        state.withLockedValue { s in
-            var stats = s.statistics
-            stats.queued = s.queue.count
-            return stats
-        }
+        var stats = counts.withLockedValue { $0 }
+        stats.queued = writer.queued
+        return stats
     }
 
     @discardableResult
@@ -110,76 +69,37 @@ public final class PostgresRewardLog: RewardLog, Service, Sendable {
     }
 
     private func enqueue(_ row: Row) async throws -> (RewardOutcome?, CommitID) {
-        try await withCheckedThrowingContinuation { continuation in
-            let refusal: ServiceError? = state.withLockedValue { s in
-                if s.shuttingDown { return .overloaded("the service is shutting down") }
-                if s.queue.count >= maxQueue {
-                    return .overloaded("the write queue holds \(s.queue.count) rows, its limit")
-                }
-                s.queue.append(Pending(row: row, continuation: continuation))
-                state.signal()
-                return nil
+        do { return try await writer.submit(row) } catch let refusal as ThreadCoalescer<Row, (RewardOutcome?, CommitID)>.Refusal {
+            switch refusal {
+            case .stopped: throw ServiceError.overloaded("the service is shutting down")
+            case .full(let queued): throw ServiceError.overloaded("the write queue holds \(queued) rows, its limit")
             }
-            if let refusal { continuation.resume(throwing: refusal) }
         }
     }
 
-    /// The writers: `writers` threads of their own, each with its own connection, writing
-    /// one transaction per batch until graceful shutdown or cancellation, then draining the
-    /// queue (rows already accepted are still written). Threads of their own, not tasks on
-    /// a thread pool: a batch goes from the queue to PostgreSQL and its callers are resumed
-    /// without waiting to be scheduled on another thread on the way.
+    /// Writes until graceful shutdown or cancellation, then drains the queue (rows already
+    /// accepted are still written) and returns once the writer has ended.
     public func run() async throws {
+        writer.start()
         await withTaskCancellationHandler {
             await withGracefulShutdownHandler {
-                await withTaskGroup(of: Void.self) { group in
-                    for n in 0..<self.writers {
-                        group.addTask {
-                            await withCheckedContinuation { (finished: CheckedContinuation<Void, Never>) in
-                                let thread = Thread {
-                                    let connection = PostgresConnection(url: self.database.url)
-                                    while let batch = self.nextBatch() { self.write(batch, connection) }
-                                    connection.close()
-                                    finished.resume()
-                                }
-                                thread.name = "group-commit-\(n)"
-                                thread.start()
-                            }
-                        }
-                    }
-                }
+                await writer.finished()
             } onGracefulShutdown: {
-                self.beginShutdown()
+                self.writer.stop()
             }
         } onCancel: {
-            self.beginShutdown()
+            self.writer.stop()
         }
     }
 
-    private func beginShutdown() {
-        state.withLockedValue { $0.shuttingDown = true }
-        state.broadcast()
-    }
-
-    /// The next batch, waiting for rows; nil once shut down and drained.
-    private func nextBatch() -> [Pending]? {
-        state.wait { s -> [Pending]?? in
-            if !s.queue.isEmpty {
-                let count = min(maxBatch, s.queue.count)
-                let batch = Array(s.queue.prefix(count))
-                s.queue.removeFirst(count)
-                return .some(batch)
-            }
-            return s.shuttingDown ? .some(nil) : nil
-        }
-    }
-
-    private func write(_ batch: [Pending], _ conn: PostgresConnection) {
+    /// One batch in one transaction; one result per row, in order.
+    private static func write(_ batch: [Row], _ conn: PostgresConnection, counts: NIOLockedValueBox<Statistics>,
+                              logger: Logger) -> [Result<(RewardOutcome?, CommitID), any Error>] {
         var decisions: [Decision] = []
         var rewards: [RewardRow] = []
         var rewardIndexes: [Int] = []
-        for (i, pending) in batch.enumerated() {
-            switch pending.row {
+        for (i, row) in batch.enumerated() {
+            switch row {
             case .decision(let d):
                 decisions.append(d)
             case .reward(let r):
@@ -208,23 +128,20 @@ public final class PostgresRewardLog: RewardLog, Service, Sendable {
             }()
             Recorder(label: MetricNames.groupCommitRows, aggregate: true).record(batch.count)
             Metrics.Timer(label: MetricNames.groupCommitSeconds).record(duration: ContinuousClock.now - started)
-            state.withLockedValue { s in
-                s.statistics.batches += 1
-                s.statistics.rows += batch.count
-                s.statistics.lastBatchRows = batch.count
+            counts.withLockedValue { s in
+                s.batches += 1
+                s.rows += batch.count
+                s.lastBatchRows = batch.count
             }
             var next = 0
-            for (i, pending) in batch.enumerated() {
-                if next < rewardIndexes.count, rewardIndexes[next] == i {
-                    pending.continuation.resume(returning: (outcomes[next], commit))
-                    next += 1
-                } else {
-                    pending.continuation.resume(returning: (nil, commit))
-                }
+            return batch.indices.map { i in
+                guard next < rewardIndexes.count, rewardIndexes[next] == i else { return .success((nil, commit)) }
+                next += 1
+                return .success((outcomes[next - 1], commit))
             }
         } catch {
             logger.error("group commit failed", metadata: ["rows": "\(batch.count)", "error": "\(error)"])
-            for pending in batch { pending.continuation.resume(throwing: error) }
+            return batch.map { _ in .failure(error) }
         }
     }
 }

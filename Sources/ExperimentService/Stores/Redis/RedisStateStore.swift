@@ -30,6 +30,7 @@ public final class RedisStateStore: StateStore {
             }
             return results
         }
+        coalescer.start()
     }
 
     static func countersKey(_ experiment: String) -> String { "sb:{\(experiment)}:counters" }
