@@ -31,8 +31,11 @@ public struct AssignmentService: Sendable {
     /// Assigns `unit` in experiment `key`. Returns after the decision is committed to
     /// PostgreSQL; the statistics come from this replica's view of Redis, and the count goes
     /// out with the next flush. Throws if PostgreSQL or Redis is unavailable.
+    ///
+    /// An adaptive experiment's unit is claimed in Redis by the group commit, for the whole
+    /// batch at once, just before the batch is written: one queue and one wait per request.
     public func assign(experiment key: String, unit: String, context: [String: Double]?) async throws -> Assignment {
-        try await assign(experiment: key, unit: unit, context: context) { _ in () }.0
+        try await assign(experiment: key, unit: unit, context: context, claimWithCommit: true) { _ in () }.0
     }
 
     /// What was chosen for a unit, before the decision is recorded.
@@ -47,9 +50,16 @@ public struct AssignmentService: Sendable {
 
     /// Assigns like ``assign(experiment:unit:context:)`` and runs `beforeRecording` once the
     /// arm is chosen: the decision is recorded only if it succeeds (a prediction whose
-    /// inputs do not fit the model leaves no decision behind).
+    /// inputs do not fit the model leaves no decision behind). Here the unit's sticky arm
+    /// must be known before `beforeRecording`, so it is claimed first, in a round trip of
+    /// its own.
     public func assign<Extra: Sendable>(experiment key: String, unit: String, context: [String: Double]?,
                                         beforeRecording: (Chosen) async throws -> Extra) async throws -> (Assignment, Extra) {
+        try await assign(experiment: key, unit: unit, context: context, claimWithCommit: false, beforeRecording: beforeRecording)
+    }
+
+    private func assign<Extra: Sendable>(experiment key: String, unit: String, context: [String: Double]?, claimWithCommit: Bool,
+                                         beforeRecording: (Chosen) async throws -> Extra) async throws -> (Assignment, Extra) {
         guard !unit.isEmpty, unit.utf8.count <= 512 else {
             throw ServiceError.invalidField(path: "unit", reason: "must be a non-empty string of at most 512 bytes")
         }
@@ -59,6 +69,7 @@ public struct AssignmentService: Sendable {
         try await shared.checkAvailable()
         let seed = RandomWords.next()
         let choice: Choice, label: String
+        var claim: StickyClaim?
         switch experiment.status {
         case .draft:
             throw ServiceError.notStarted(key: key)
@@ -67,38 +78,47 @@ public struct AssignmentService: Sendable {
             choice = .certain(experiment.controlIndex, arms: experiment.arms.count)
             label = "control (\(experiment.status.rawValue))"
         case .running:
-            choice = try await decide(entry, context: vector, unit: unit, seed: seed)
+            (choice, claim) = try await decide(entry, context: vector, unit: unit, seed: seed, claimWithCommit: claimWithCommit)
             label = entry.policy.plugin.id
         }
-        let (arm, propensity) = (choice.arm, choice.propensity)
-        let extra = try await beforeRecording(Chosen(entry: entry, arm: arm, context: vector, seed: seed, unit: unit))
-        let decision = Decision(
-            id: DecisionID.make(), experiment: key, armIndex: arm, unit: unit, propensity: propensity,
+        let extra = try await beforeRecording(Chosen(entry: entry, arm: choice.arm, context: vector, seed: seed, unit: unit))
+        var decision = Decision(
+            id: DecisionID.make(), experiment: key, armIndex: choice.arm, unit: unit, propensity: choice.propensity,
             context: context, policy: label, seed: seed, probabilities: choice.probabilities
         )
-        let commit = try await rewardLog.record(decision)
+        let commit: CommitID
+        if let claim {
+            (decision, commit) = try await rewardLog.record(decision, sticky: claim)
+        } else {
+            commit = try await rewardLog.record(decision)
+        }
+        let arm = decision.armIndex
         shared.count(experiment: key, arm: arm, commit: commit, assignments: 1)
         entry.assignmentCounters[arm].increment()
-        return (Assignment(experiment: key, variant: experiment.arms[arm].name, decisionID: decision.id, propensity: propensity), extra)
+        return (Assignment(experiment: key, variant: experiment.arms[arm].name, decisionID: decision.id, propensity: decision.propensity), extra)
     }
 
     /// The unit's arm: a fixed split decides from the unit's hash alone (sticky with no
     /// I/O); an adaptive policy keeps a unit on its first arm while its stickiness lasts
     /// (a Redis key per experiment and unit, with the experiment's TTL), so a returning
-    /// user keeps their variant while the policy learns.
-    func decide(_ entry: ExperimentCatalog.Entry, context: [Double], unit: String, seed: UInt64) async throws -> Choice {
+    /// user keeps their variant while the policy learns. With `claimWithCommit` the policy's
+    /// choice comes back with the claim for the group commit to make; without, the unit is
+    /// claimed here and the choice is the arm it holds.
+    func decide(_ entry: ExperimentCatalog.Entry, context: [Double], unit: String, seed: UInt64,
+                claimWithCommit: Bool) async throws -> (Choice, StickyClaim?) {
         let key = entry.experiment.key
         let arms = entry.experiment.arms.count
         let adaptive = entry.policy.plugin.name != ExperimentCatalog.defaultPolicy
         let statistics = try await shared.statistics(experiment: key, length: entry.policy.stateLength)
         let choice = try choose(entry, state: statistics, context: context, unit: unit, seed: seed)
-        guard adaptive else { return choice }
-        // One round trip: keep the unit's earlier arm if it has one, else stick it to this choice.
+        guard adaptive else { return (choice, nil) }
         let ttl = entry.experiment.stickyTTLSeconds ?? Self.defaultStickySeconds
+        if claimWithCommit { return (choice, StickyClaim(store: shared.store.stickiness, ttlSeconds: ttl, arms: arms)) }
+        // One round trip: keep the unit's earlier arm if it has one, else stick it to this choice.
         let held = try await shared.store.stick(experiment: key, unit: unit, arm: choice.arm, propensity: choice.propensity, ttl: ttl)
-        guard !held.new, held.arm < arms else { return choice }
+        guard !held.new, held.arm < arms else { return (choice, nil) }
         // A returning unit: its arm is certain; the propensity logged is the original one.
-        return Choice(arm: held.arm, propensity: held.propensity, probabilities: Choice.certain(held.arm, arms: arms).probabilities)
+        return (Choice(arm: held.arm, propensity: held.propensity, probabilities: Decision.certain(held.arm, arms: arms)), nil)
     }
 
     /// An arm, its probability, and every arm's probability.
@@ -108,7 +128,7 @@ public struct AssignmentService: Sendable {
         var probabilities: [Double]
 
         static func certain(_ arm: Int, arms: Int) -> Choice {
-            Choice(arm: arm, propensity: 1, probabilities: (0..<arms).map { $0 == arm ? 1 : 0 })
+            Choice(arm: arm, propensity: 1, probabilities: Decision.certain(arm, arms: arms))
         }
     }
 

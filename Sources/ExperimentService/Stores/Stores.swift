@@ -18,6 +18,10 @@ public protocol RewardLog: Sendable {
     /// Stores a decision; returns the id of its transaction once it is committed.
     @discardableResult
     func record(_ decision: Decision) async throws -> CommitID
+    /// Stores a decision of an adaptive experiment, claiming its unit as it does (see
+    /// ``StickyClaim``); returns the decision as stored (a returning unit's with the arm it
+    /// holds) once it is committed.
+    func record(_ decision: Decision, sticky: StickyClaim) async throws -> (decision: Decision, commit: CommitID)
     /// The decision with this id, or nil.
     func decision(id: UUID) async throws -> Decision?
     /// The decisions with these ids (missing ones are absent), in one query.

@@ -23,7 +23,7 @@ import ServiceLifecycle
 /// rows and drains the queue.
 public final class PostgresRewardLog: RewardLog, Service, Sendable {
     let database: PostgresDatabase
-    private let writer: ThreadCoalescer<Row, (RewardOutcome?, CommitID)>
+    private let writer: ThreadCoalescer<Row, Written>
     private let counts = NIOLockedValueBox(Statistics())
     /// Concurrent decision look-ups share one query.
     let lookups: RequestCoalescer<[UUID], [UUID: Decision]>
@@ -37,8 +37,18 @@ public final class PostgresRewardLog: RewardLog, Service, Sendable {
     }
 
     enum Row {
-        case decision(Decision)
+        /// A decision, and for an adaptive experiment the claim on its unit.
+        case decision(Decision, StickyClaim?)
         case reward(Reward)
+    }
+
+    /// What the writer reports for a row once its batch has committed.
+    struct Written: Sendable {
+        var commit: CommitID
+        /// A reward's outcome.
+        var outcome: RewardOutcome?
+        /// A decision as stored (a returning unit's carries its held arm).
+        var decision: Decision?
     }
 
     public init(database: PostgresDatabase, maxBatch: Int = 2_000, maxQueue: Int = 20_000,
@@ -60,16 +70,21 @@ public final class PostgresRewardLog: RewardLog, Service, Sendable {
 
     @discardableResult
     public func record(_ decision: Decision) async throws -> CommitID {
-        try await enqueue(.decision(decision)).1
+        try await enqueue(.decision(decision, nil)).commit
+    }
+
+    public func record(_ decision: Decision, sticky: StickyClaim) async throws -> (decision: Decision, commit: CommitID) {
+        let written = try await enqueue(.decision(decision, sticky))
+        return (written.decision ?? decision, written.commit)
     }
 
     public func record(_ reward: Reward) async throws -> (outcome: RewardOutcome, commit: CommitID) {
-        let (outcome, commit) = try await enqueue(.reward(reward))
-        return (outcome ?? .unknownDecision, commit)
+        let written = try await enqueue(.reward(reward))
+        return (written.outcome ?? .unknownDecision, written.commit)
     }
 
-    private func enqueue(_ row: Row) async throws -> (RewardOutcome?, CommitID) {
-        do { return try await writer.submit(row) } catch let refusal as ThreadCoalescer<Row, (RewardOutcome?, CommitID)>.Refusal {
+    private func enqueue(_ row: Row) async throws -> Written {
+        do { return try await writer.submit(row) } catch let refusal as ThreadCoalescer<Row, Written>.Refusal {
             switch refusal {
             case .stopped: throw ServiceError.overloaded("the service is shutting down")
             case .full(let queued): throw ServiceError.overloaded("the write queue holds \(queued) rows, its limit")
@@ -92,22 +107,24 @@ public final class PostgresRewardLog: RewardLog, Service, Sendable {
         }
     }
 
-    /// One batch in one transaction; one result per row, in order.
+    /// One batch in one transaction; one result per row, in order. Sticky decisions first
+    /// claim their units in Redis (``claimUnits(_:)``); one whose claim failed is not written.
     private static func write(_ batch: [Row], _ conn: PostgresConnection, counts: NIOLockedValueBox<Statistics>,
-                              logger: Logger) -> [Result<(RewardOutcome?, CommitID), any Error>] {
+                              logger: Logger) -> [Result<Written, any Error>] {
+        var batch = batch
+        let failed = claimUnits(&batch)
         var decisions: [Decision] = []
         var rewards: [RewardRow] = []
-        var rewardIndexes: [Int] = []
-        for (i, row) in batch.enumerated() {
+        for (i, row) in batch.enumerated() where failed[i] == nil {
             switch row {
-            case .decision(let d):
+            case .decision(let d, _):
                 decisions.append(d)
             case .reward(let r):
                 rewards.append(RewardRow(decision_id: r.decisionID.uuidString, metric: r.metric, value: r.value, learned: r.learned,
                                          policy_time: r.policyTime))
-                rewardIndexes.append(i)
             }
         }
+        if decisions.isEmpty && rewards.isEmpty { return batch.indices.map { .failure(failed[$0]!) } }
         let started = ContinuousClock.now
         do {
             let encoder = JSONEncoder()
@@ -133,15 +150,45 @@ public final class PostgresRewardLog: RewardLog, Service, Sendable {
                 s.rows += batch.count
                 s.lastBatchRows = batch.count
             }
-            var next = 0
-            return batch.indices.map { i in
-                guard next < rewardIndexes.count, rewardIndexes[next] == i else { return .success((nil, commit)) }
-                next += 1
-                return .success((outcomes[next - 1], commit))
+            var nextOutcome = outcomes.makeIterator()
+            return batch.enumerated().map { i, row in
+                if let error = failed[i] { return .failure(error) }
+                switch row {
+                case .decision(let d, _): return .success(Written(commit: commit, decision: d))
+                case .reward: return .success(Written(commit: commit, outcome: nextOutcome.next()))
+                }
             }
         } catch {
             logger.error("group commit failed", metadata: ["rows": "\(batch.count)", "error": "\(error)"])
-            return batch.map { _ in .failure(error) }
+            return batch.indices.map { .failure(failed[$0] ?? error) }
         }
+    }
+
+    /// Claims the units of a batch's sticky decisions in Redis, one pipeline per Redis
+    /// (normally one), and gives each returning unit's decision the arm it holds. Returns
+    /// the rows whose claim failed (by index) with the error their callers get; the rest
+    /// of the batch is written as usual.
+    static func claimUnits(_ batch: inout [Row]) -> [Int: any Error] {
+        var groups: [ObjectIdentifier: (store: RedisStickiness, rows: [Int])] = [:]
+        for (i, row) in batch.enumerated() {
+            if case .decision(_, let claim?) = row { groups[ObjectIdentifier(claim.store), default: (claim.store, [])].rows.append(i) }
+        }
+        var failed: [Int: any Error] = [:]
+        for (store, rows) in groups.values {
+            let claims = rows.map { i -> (decision: Decision, claim: StickyClaim) in
+                guard case .decision(let d, let claim?) = batch[i] else { preconditionFailure("grouped rows are sticky decisions") }
+                return (d, claim)
+            }
+            do {
+                let held = try store.claim(claims.map { ($0.decision, $0.claim.ttlSeconds) })
+                for ((i, item), held) in zip(zip(rows, claims), held) {
+                    guard let held, held.arm < item.claim.arms else { continue }
+                    batch[i] = .decision(item.decision.keeping(held, arms: item.claim.arms), item.claim)
+                }
+            } catch {
+                for i in rows { failed[i] = error }
+            }
+        }
+        return failed
     }
 }

@@ -9,6 +9,8 @@ public final class RedisStateStore: StateStore {
     /// Concurrent callers' commands share one pipeline (one round trip), sent by a thread
     /// of its own over its own connection.
     let coalescer: ThreadCoalescer<[[String]], [RedisReply]>
+    /// Claims a batch of units' sticky arms with the group commit (its own connection).
+    public let stickiness: RedisStickiness
     /// Where Redis is, for messages.
     public let endpointDescription: String
 
@@ -16,6 +18,7 @@ public final class RedisStateStore: StateStore {
     public init(url: String) throws {
         let endpoint = try RedisConnection.Endpoint(url: url)
         self.endpointDescription = endpoint.description
+        self.stickiness = RedisStickiness(endpoint: endpoint)
         let connection = RedisConnection(endpoint: endpoint)
         self.coalescer = ThreadCoalescer(name: "redis-pipeline", maxBatch: 512) { groups in
             let replies: [RedisReply]
@@ -173,24 +176,28 @@ public final class RedisStateStore: StateStore {
     /// The arm (and its original propensity) a unit is stuck to, if its stickiness lasts.
     public func stickyArm(experiment: String, unit: String) async throws -> (arm: Int, propensity: Double)? {
         let reply = try await run([["GET", Self.stickyKey(experiment, unit: unit)]])[0]
-        return Self.parseSticky(reply)
+        return Self.parseSticky(reply).map { ($0.arm, $0.propensity) }
     }
 
     /// Sticks a unit to an arm for `ttl` seconds unless it is stuck already (by an earlier
     /// request or another replica); one round trip (`SET NX EX GET`, Redis 7). Returns the
     /// arm that holds, and whether it is the one given now.
     public func stick(experiment: String, unit: String, arm: Int, propensity: Double, ttl: Int) async throws -> (arm: Int, propensity: Double, new: Bool) {
-        let key = Self.stickyKey(experiment, unit: unit)
-        let reply = try await run([["SET", key, "\(arm):\(propensity)", "NX", "EX", String(ttl), "GET"]])[0]
+        let reply = try await run([Self.stickCommand(experiment: experiment, unit: unit, arm: arm, propensity: propensity, ttl: ttl)])[0]
         if let earlier = Self.parseSticky(reply) { return (earlier.arm, earlier.propensity, false) }
         return (arm, propensity, true)
     }
 
-    static func parseSticky(_ reply: RedisReply) -> (arm: Int, propensity: Double)? {
+    /// `SET NX EX GET` of a unit's sticky key: sets it unless it exists, and returns the old value.
+    static func stickCommand(experiment: String, unit: String, arm: Int, propensity: Double, ttl: Int) -> [String] {
+        ["SET", stickyKey(experiment, unit: unit), "\(arm):\(propensity)", "NX", "EX", String(ttl), "GET"]
+    }
+
+    static func parseSticky(_ reply: RedisReply) -> HeldArm? {
         guard let text = reply.text else { return nil }
         let parts = text.split(separator: ":")
         guard parts.count == 2, let arm = Int(parts[0]), let p = Double(parts[1]) else { return nil }
-        return (arm, p)
+        return HeldArm(arm: arm, propensity: p)
     }
 
     public func ping() async throws {
