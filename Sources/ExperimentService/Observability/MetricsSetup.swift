@@ -39,5 +39,6 @@ enum MetricNames {
     static let groupCommitSeconds = "switchboard_postgres_commit_seconds"
     static let writeQueueDepth = "switchboard_write_queue_depth"
     static let redisFlushSeconds = "switchboard_redis_flush_seconds"
+    static let redisStickySeconds = "switchboard_redis_sticky_claim_seconds"
     static let pluginMetric = "switchboard_plugin_metric"
 }

@@ -30,6 +30,9 @@ struct MetricsTests {
                 if i < 2 { _ = try await client.send(.post, "/v1/rewards", json: #"{"decision_id": "\#(a.decisionID)", "reward": 1}"#) }
             }
             _ = try await client.send(.get, "/v1/experiments/\(key)")  // forces a Redis flush
+            let bandit = TestStores.uniqueKey("metrics-bandit")
+            _ = try await client.send(.post, "/v1/experiments", json: #"{"key": "\#(bandit)", "arms": [{"name": "a"}, {"name": "b"}], "policy": {"name": "thompson"}}"#)
+            #expect(try await client.send(.post, "/v1/experiments/\(bandit)/assign", json: #"{"unit": "u"}"#).status == .ok)
             let response = try await client.send(.get, "/metrics")
             #expect(response.status == .ok)
             #expect(response.headers[.contentType]?.hasPrefix("text/plain; version=0.0.4") == true)
@@ -39,6 +42,7 @@ struct MetricsTests {
             #expect(text.contains("switchboard_group_commit_rows_bucket"))
             #expect(text.contains("switchboard_postgres_commit_seconds_bucket"))
             #expect(text.contains("switchboard_redis_flush_seconds_bucket"))
+            #expect(text.contains("switchboard_redis_sticky_claim_seconds_bucket"))
             #expect(text.contains("switchboard_write_queue_depth"))
             #expect(text.contains("http_server_request_duration_bucket"))
         }

@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 import NIOConcurrencyHelpers
 
 /// How an adaptive experiment keeps a unit on its arm: the decision's unit is stuck to the
@@ -63,7 +64,9 @@ public final class RedisStickiness: Sendable {
             RedisStateStore.stickCommand(experiment: d.experiment, unit: d.unit, arm: d.armIndex, propensity: d.propensity, ttl: ttl)
         }
         // One thread uses it in a service; the lock keeps tests with several logs safe.
+        let started = ContinuousClock.now
         let replies = try connection.withLockedValue { try $0.pipeline(commands) }
+        Metrics.Timer(label: MetricNames.redisStickySeconds).record(duration: ContinuousClock.now - started)
         return try replies.map { reply in
             if case .error(let message) = reply {
                 throw StoreError(.serverError, store: .redis, message: "SET failed: \(message)")
