@@ -116,7 +116,7 @@ public struct AssignmentService: Sendable {
         if claimWithCommit { return (choice, StickyClaim(store: shared.store.stickiness, ttlSeconds: ttl, arms: arms)) }
         // One round trip: keep the unit's earlier arm if it has one, else stick it to this choice.
         let held = try await shared.store.stick(experiment: key, unit: unit, arm: choice.arm, propensity: choice.propensity, ttl: ttl)
-        guard !held.new, held.arm < arms else { return (choice, nil) }
+        guard let held, held.arm < arms else { return (choice, nil) }
         // A returning unit: its arm is certain; the propensity logged is the original one.
         return (Choice(arm: held.arm, propensity: held.propensity, probabilities: Decision.certain(held.arm, arms: arms)), nil)
     }

@@ -110,14 +110,28 @@ struct PredictionTests {
             #expect(created.status == .created)
             let fitted = try Self.expected(Self.fixture.iris, Self.row), reversed = try Self.expected(Self.fixture.reversed, Self.row)
             var seen = Set<String>()
+            var first: [Int: PredictResponse] = [:]
             for i in 0..<30 {
                 let p = try await client.send(.post, "/v1/experiments/\(bandit)/predict", json: #"{"unit": "u\#(i)", "inputs": \#(Self.input)}"#)
                     .decode(PredictResponse.self)
                 seen.insert(p.variant)
+                first[i] = p
                 #expect(Self.close(p.outputs[0].data, p.variant == "fitted" ? fitted : reversed), "\(p.variant)")
                 #expect(p.propensity > 0 && p.propensity <= 1)
             }
             #expect(seen == ["fitted", "reversed"])  // a fresh Thompson bandit tries both
+            // A returning unit keeps its arm (and that arm's model) and its original propensity,
+            // whether it comes back through predict or through assign.
+            for i in 0..<6 {
+                let earlier = try #require(first[i])
+                let again = try await client.send(.post, "/v1/experiments/\(bandit)/predict", json: #"{"unit": "u\#(i)", "inputs": \#(Self.input)}"#)
+                    .decode(PredictResponse.self)
+                #expect(again.variant == earlier.variant && again.propensity == earlier.propensity)
+                #expect(Self.close(again.outputs[0].data, again.variant == "fitted" ? fitted : reversed))
+                let assigned = try await client.send(.post, "/v1/experiments/\(bandit)/assign", json: #"{"unit": "u\#(i)"}"#)
+                    .decode(AssignResponse.self)
+                #expect(assigned.variant == earlier.variant && assigned.propensity == earlier.propensity)
+            }
 
             let ensemble = TestStores.uniqueKey("ensemble")
             let made = try await client.send(.post, "/v1/experiments", json: """

@@ -173,19 +173,12 @@ public final class RedisStateStore: StateStore {
 
     static func stickyKey(_ experiment: String, unit: String) -> String { "sb:{\(experiment)}:sticky:\(unit)" }
 
-    /// The arm (and its original propensity) a unit is stuck to, if its stickiness lasts.
-    public func stickyArm(experiment: String, unit: String) async throws -> (arm: Int, propensity: Double)? {
-        let reply = try await run([["GET", Self.stickyKey(experiment, unit: unit)]])[0]
-        return Self.parseSticky(reply).map { ($0.arm, $0.propensity) }
-    }
-
     /// Sticks a unit to an arm for `ttl` seconds unless it is stuck already (by an earlier
-    /// request or another replica); one round trip (`SET NX EX GET`, Redis 7). Returns the
-    /// arm that holds, and whether it is the one given now.
-    public func stick(experiment: String, unit: String, arm: Int, propensity: Double, ttl: Int) async throws -> (arm: Int, propensity: Double, new: Bool) {
+    /// request or another replica); one round trip (`SET NX EX GET`, Redis 7), through the
+    /// shared pipeline. Returns the arm the unit held before, or nil if it is stuck to `arm` now.
+    func stick(experiment: String, unit: String, arm: Int, propensity: Double, ttl: Int) async throws -> HeldArm? {
         let reply = try await run([Self.stickCommand(experiment: experiment, unit: unit, arm: arm, propensity: propensity, ttl: ttl)])[0]
-        if let earlier = Self.parseSticky(reply) { return (earlier.arm, earlier.propensity, false) }
-        return (arm, propensity, true)
+        return Self.parseSticky(reply)
     }
 
     /// `SET NX EX GET` of a unit's sticky key: sets it unless it exists, and returns the old value.

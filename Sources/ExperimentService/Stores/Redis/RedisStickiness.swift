@@ -13,18 +13,12 @@ public struct StickyClaim: Sendable {
     public let ttlSeconds: Int
     /// The experiment's arm count: a held arm outside it (the arms changed) is ignored.
     public let arms: Int
-
-    public init(store: RedisStickiness, ttlSeconds: Int, arms: Int) {
-        self.store = store
-        self.ttlSeconds = ttlSeconds
-        self.arms = arms
-    }
 }
 
 /// An arm a returning unit holds, with the propensity logged when it was first chosen.
-public struct HeldArm: Sendable, Equatable {
-    public var arm: Int
-    public var propensity: Double
+struct HeldArm: Sendable, Equatable {
+    var arm: Int
+    var propensity: Double
 }
 
 extension Decision {
