@@ -35,7 +35,7 @@ public struct AssignmentService: Sendable {
     /// An adaptive experiment's unit is claimed in Redis by the group commit, for the whole
     /// batch at once, just before the batch is written: one queue and one wait per request.
     public func assign(experiment key: String, unit: String, context: [String: Double]?) async throws -> Assignment {
-        try await assign(experiment: key, unit: unit, context: context, claimWithCommit: true) { _ in () }.0
+        try await assign(experiment: key, unit: unit, context: context, claimWithCommit: { _ in true }) { _ in () }.0
     }
 
     /// What was chosen for a unit, before the decision is recorded.
@@ -50,15 +50,21 @@ public struct AssignmentService: Sendable {
 
     /// Assigns like ``assign(experiment:unit:context:)`` and runs `beforeRecording` once the
     /// arm is chosen: the decision is recorded only if it succeeds (a prediction whose
-    /// inputs do not fit the model leaves no decision behind). Here the unit's sticky arm
-    /// must be known before `beforeRecording`, so it is claimed first, in a round trip of
-    /// its own.
+    /// inputs do not fit the model leaves no decision behind).
+    ///
+    /// Usually `beforeRecording` needs the unit's sticky arm, so the unit is claimed first,
+    /// in a round trip of its own. Where `armIgnored` says that `beforeRecording` does not
+    /// use ``Chosen/arm`` for the experiment (an ensemble infers with a set of arms chosen
+    /// apart from it), the claim travels with the group commit as for a plain assignment,
+    /// and the arm recorded is the one the unit holds.
     public func assign<Extra: Sendable>(experiment key: String, unit: String, context: [String: Double]?,
+                                        armIgnored: (ExperimentCatalog.Entry) -> Bool = { _ in false },
                                         beforeRecording: (Chosen) async throws -> Extra) async throws -> (Assignment, Extra) {
-        try await assign(experiment: key, unit: unit, context: context, claimWithCommit: false, beforeRecording: beforeRecording)
+        try await assign(experiment: key, unit: unit, context: context, claimWithCommit: armIgnored, beforeRecording: beforeRecording)
     }
 
-    private func assign<Extra: Sendable>(experiment key: String, unit: String, context: [String: Double]?, claimWithCommit: Bool,
+    private func assign<Extra: Sendable>(experiment key: String, unit: String, context: [String: Double]?,
+                                         claimWithCommit: (ExperimentCatalog.Entry) -> Bool,
                                          beforeRecording: (Chosen) async throws -> Extra) async throws -> (Assignment, Extra) {
         guard !unit.isEmpty, unit.utf8.count <= 512 else {
             throw ServiceError.invalidField(path: "unit", reason: "must be a non-empty string of at most 512 bytes")
@@ -78,7 +84,7 @@ public struct AssignmentService: Sendable {
             choice = .certain(experiment.controlIndex, arms: experiment.arms.count)
             label = "control (\(experiment.status.rawValue))"
         case .running:
-            (choice, claim) = try await decide(entry, context: vector, unit: unit, seed: seed, claimWithCommit: claimWithCommit)
+            (choice, claim) = try await decide(entry, context: vector, unit: unit, seed: seed, claimWithCommit: claimWithCommit(entry))
             label = entry.policy.plugin.id
         }
         let extra = try await beforeRecording(Chosen(entry: entry, arm: choice.arm, context: vector, seed: seed, unit: unit))

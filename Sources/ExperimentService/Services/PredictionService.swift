@@ -35,14 +35,21 @@ public struct PredictionService: Sendable {
     static let maxEnsemble = 8
 
     public func predict(experiment key: String, unit: String, context: [String: Double]?, inputs: [Tensor]) async throws -> Prediction {
-        let (assignment, result) = try await assignments.assign(experiment: key, unit: unit, context: context) { chosen in
-            let entry = chosen.entry
-            guard entry.policy.plugin.capabilities.contains(.ensemble), entry.experiment.status == .running else {
-                return (try await infer(try await endpoint(entry.experiment, arm: chosen.arm), inputs), nil as [(String, Double)]?)
+        // An ensemble's models do not depend on the unit's arm, so its unit is claimed with the group commit.
+        let (assignment, result) = try await assignments.assign(experiment: key, unit: unit, context: context,
+                                                                armIgnored: Self.combines) { chosen in
+            guard Self.combines(chosen.entry) else {
+                return (try await infer(try await endpoint(chosen.entry.experiment, arm: chosen.arm), inputs), nil as [(String, Double)]?)
             }
             return try await ensemble(chosen, inputs: inputs)
         }
         return Prediction(assignment: assignment, outputs: result.0, ensemble: result.1?.map { (variant: $0.0, weight: $0.1) })
+    }
+
+    /// Whether a prediction in this experiment combines several models: a running
+    /// experiment whose policy is an ensemble.
+    static func combines(_ entry: ExperimentCatalog.Entry) -> Bool {
+        entry.policy.plugin.capabilities.contains(.ensemble) && entry.experiment.status == .running
     }
 
     /// The model behind an arm.

@@ -144,6 +144,17 @@ struct PredictionTests {
             #expect(p.outputs.count == 1)
             #expect(p.outputs[0].datatype == "FP64")
             #expect(Self.close(p.outputs[0].data, zip(fitted, reversed).map { ($0 + $1) / 2 }))
+            // The unit's arm is claimed with the group commit: a returning unit keeps the variant
+            // and propensity of its first decision, in the answer and in PostgreSQL, while the
+            // models are still combined.
+            for _ in 0..<3 {
+                let again = try await client.send(.post, "/v1/experiments/\(ensemble)/predict", json: #"{"unit": "e1", "inputs": \#(Self.input)}"#)
+                    .decode(PredictResponse.self)
+                #expect(again.variant == p.variant && again.propensity == p.propensity)
+                #expect(Self.close(again.outputs[0].data, zip(fitted, reversed).map { ($0 + $1) / 2 }))
+                let stored = try await TestStores.query("SELECT a.name, d.propensity FROM switchboard.decisions d JOIN switchboard.arms a ON a.experiment = d.experiment AND a.arm_index = d.arm_index WHERE d.id = $1::uuid", [again.decisionID])
+                #expect(stored.first?.first == p.variant && stored.first?[1].flatMap(Double.init) == p.propensity)
+            }
         }
     }
 
