@@ -61,8 +61,14 @@ public struct AssignmentController<Context: RequestContext>: Sendable {
 }
 
 extension AssignmentController.AssignRequest: FastJSONDecodable {
-    init?(fastJSON value: JSONValue) {
-        guard let o = value.objectValue, let unit = o["unit"]?.stringValue, let context = JSONValue.numberMap(o["context"]) else { return nil }
-        self.init(unit: unit, context: context)
+    init?(fastJSON r: inout FastJSON.Reader) {
+        var unit: String?, context: [String: Double]??
+        let read = r.object { r, key in
+            if key == "unit" { return FastJSON.once(&unit, r.string()) }
+            if key == "context" { return FastJSON.once(&context, r.numberMap()) }
+            return r.skip()
+        }
+        guard read, let unit else { return nil }
+        self.init(unit: unit, context: context ?? nil)
     }
 }

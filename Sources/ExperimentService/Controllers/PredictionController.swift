@@ -34,8 +34,8 @@ public struct PredictionController<Context: RequestContext>: Sendable {
         public var weight: Double
     }
 
-    /// The answer of `predict` (its JSON written by hand: a hot path).
-    public struct PredictResponse: ResponseGenerator, Codable, Sendable {
+    /// The answer of `predict`, as clients read it.
+    public struct PredictResponse: Codable, Sendable {
         public var experiment: String
         public var variant: String
         public var decisionID: String
@@ -47,12 +47,22 @@ public struct PredictionController<Context: RequestContext>: Sendable {
             case experiment, variant, propensity, outputs, ensemble
             case decisionID = "decision_id"
         }
+    }
+
+    /// The answer of `predict` as the route writes it: a ``PredictResponse`` in JSON written
+    /// by hand straight from the models' tensors (a hot path).
+    struct PredictAnswer: ResponseGenerator {
+        let experiment: String
+        let prediction: PredictionService.Prediction
 
         /// The JSON body.
         var body: ByteBuffer {
-            var w = JSONWriter(capacity: 256)
-            w.decisionFields(experiment: experiment, variant: variant, decisionID: decisionID, propensity: propensity)
-            w.raw(#","outputs":"#); w.array(outputs) { w, output in output.write(to: &w) }
+            let outputs = prediction.outputs, ensemble = prediction.ensemble, assignment = prediction.assignment
+            // Sized for the whole answer (an Iris prediction is about 290 bytes): growing copies it.
+            var w = JSONWriter(capacity: 192 + outputs.reduce(0) { $0 + 64 + 24 * $1.elementCount } + 64 * (ensemble?.count ?? 0))
+            w.decisionFields(experiment: experiment, variant: assignment.variant, decisionID: DecisionID.text(assignment.decisionID),
+                             propensity: assignment.propensity)
+            w.raw(#","outputs":"#); w.array(outputs) { w, output in output.writeJSON(to: &w) }
             if let ensemble {
                 w.raw(#","ensemble":"#)
                 w.array(ensemble) { w, member in
@@ -65,21 +75,16 @@ public struct PredictionController<Context: RequestContext>: Sendable {
             return w.buffer
         }
 
-        /// The JSON body as text.
-        var json: String { String(buffer: body) }
-
-        public func response(from request: Request, context: some RequestContext) throws -> Response {
+        func response(from request: Request, context: some RequestContext) throws -> Response {
             Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: body))
         }
     }
 
-    @Sendable func predict(_ request: Request, context: Context) async throws -> PredictResponse {
+    @Sendable func predict(_ request: Request, context: Context) async throws -> PredictAnswer {
         let key = try context.parameters.require("key")
         let body = try await JSONBody.decode(PredictRequest.self, from: request)
         let p = try await service.predict(experiment: key, unit: body.unit, context: body.context, inputs: try Self.tensors(body.inputs))
-        return PredictResponse(experiment: key, variant: p.assignment.variant, decisionID: DecisionID.text(p.assignment.decisionID),
-                               propensity: p.assignment.propensity, outputs: p.outputs.map(TensorPayload.init),
-                               ensemble: p.ensemble?.map { EnsembleMember(variant: $0.variant, weight: $0.weight) })
+        return PredictAnswer(experiment: key, prediction: p)
     }
 
     static func tensors(_ payloads: [TensorPayload]) throws(ServiceError) -> [Tensor] {
@@ -168,15 +173,18 @@ public struct PredictionController<Context: RequestContext>: Sendable {
 }
 
 extension PredictionController.PredictRequest: FastJSONDecodable {
-    init?(fastJSON value: JSONValue) {
-        guard let o = value.objectValue, let unit = o["unit"]?.stringValue, let context = JSONValue.numberMap(o["context"]),
-              let list = o["inputs"]?.arrayValue else { return nil }
-        var inputs: [TensorPayload] = []
-        inputs.reserveCapacity(list.count)
-        for item in list {
-            guard let tensor = TensorPayload(fastJSON: item) else { return nil }
-            inputs.append(tensor)
+    init?(fastJSON r: inout FastJSON.Reader) {
+        var unit: String?, context: [String: Double]??, inputs: [TensorPayload]?
+        let read = r.object { r, key in
+            if key == "unit" { return FastJSON.once(&unit, r.string()) }
+            if key == "context" { return FastJSON.once(&context, r.numberMap()) }
+            if key == "inputs" {
+                var list: [TensorPayload] = []
+                return r.array { r in TensorPayload(fastJSON: &r).map { list.append($0) } != nil } && FastJSON.once(&inputs, list)
+            }
+            return r.skip()
         }
-        self.init(unit: unit, context: context, inputs: inputs)
+        guard read, let unit, let inputs else { return nil }
+        self.init(unit: unit, context: context ?? nil, inputs: inputs)
     }
 }

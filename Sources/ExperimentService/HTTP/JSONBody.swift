@@ -9,15 +9,25 @@ public enum JSONBody {
 
     /// Reads the whole body (up to ``maxBytes``) and decodes it as `T`.
     public static func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
+        try decode(type, from: Data(try await collect(request).readableBytesView))
+    }
+
+    /// The same for a hot body type: read by ``FastJSON`` when it has the common shape,
+    /// else decoded (and explained) by `JSONDecoder`.
+    static func decode<T: Decodable & FastJSONDecodable>(_ type: T.Type, from request: Request) async throws -> T {
+        let buffer = try await collect(request)
+        if let decoded = buffer.withUnsafeReadableBytes({ bytes in FastJSON.decode(bytes) { T(fastJSON: &$0) } }) {
+            return decoded
+        }
+        return try decode(type, from: Data(buffer.readableBytesView))
+    }
+
+    private static func collect(_ request: Request) async throws -> ByteBuffer {
         let buffer = try await request.body.collect(upTo: maxBytes)
         guard buffer.readableBytes > 0 else {
             throw ServiceError.malformedJSON("the body is empty; send a JSON object")
         }
-        if let fast = T.self as? any FastJSONDecodable.Type,
-           let decoded = buffer.withUnsafeReadableBytes({ FastJSON.parse($0) }).flatMap(fast.init(fastJSON:)) {
-            return decoded as! T  // a hot body in the common shape, without the Codable machinery
-        }
-        return try decode(type, from: Data(buffer.readableBytesView))
+        return buffer
     }
 
     /// Decodes `data` as `T`, mapping `DecodingError` to ``ServiceError``.

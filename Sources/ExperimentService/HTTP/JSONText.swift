@@ -29,13 +29,17 @@ enum JSONText {
 
     /// A finite number as JSONEncoder writes it (integral values without ".0").
     static func number(_ value: Double) -> String {
-        if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
-        return value.description
+        integral(value).map { String($0) } ?? value.description
     }
 
-    /// A finite FP32 number, shortest.
-    static func number(_ value: Float) -> String {
-        if value == value.rounded(), abs(value) < 1e7 { return String(Int64(value)) }
-        return value.description
+    /// The integer a finite number is written as, if it is one (below 10^15, where every
+    /// integer is exact).
+    static func integral(_ value: Double) -> Int64? {
+        value == value.rounded() && abs(value) < 1e15 ? Int64(value) : nil
+    }
+
+    /// The same for FP32 (below 10^7).
+    static func integral(_ value: Float) -> Int64? {
+        value == value.rounded() && abs(value) < 1e7 ? Int64(value) : nil
     }
 }

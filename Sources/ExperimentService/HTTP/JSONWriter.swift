@@ -28,12 +28,30 @@ struct JSONWriter {
 
     /// A finite number as `JSONEncoder` writes it.
     mutating func number(_ value: Double) {
-        buffer.writeString(JSONText.number(value))
+        if let n = JSONText.integral(value) { integer(n) } else { buffer.writeString(value.description) }
     }
 
     /// A finite FP32 number, shortest.
     mutating func number(_ value: Float) {
-        buffer.writeString(JSONText.number(value))
+        if let n = JSONText.integral(value) { integer(n) } else { buffer.writeString(value.description) }
+    }
+
+    /// An integer, its digits written in place (no `String` in between).
+    mutating func integer(_ value: Int64) {
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 20) { out in
+            var rest = value.magnitude, count = 0
+            repeat {
+                out[count] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+                count += 1
+            } while rest > 0
+            if value < 0 {
+                out[count] = UInt8(ascii: "-")
+                count += 1
+            }
+            out[0..<count].reverse()
+            return count
+        }
     }
 
     /// A number exactly as Swift prints it (round-trips), e.g. a propensity.

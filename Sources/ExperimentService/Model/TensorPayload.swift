@@ -95,51 +95,61 @@ public struct TensorMetadataPayload: Codable, Sendable, Equatable {
     }
 }
 
-extension TensorPayload {
-    /// The tensor as JSON text, written by hand for the prediction hot path. FP32 values
-    /// are written as the shortest text that reads back as the same FP32 number.
-    func write(to w: inout JSONWriter) {
+extension Tensor {
+    /// The tensor as a ``TensorPayload``'s JSON, written by hand straight from its bytes for
+    /// the prediction hot path. FP32 values are written as the shortest text that reads back
+    /// as the same FP32 number; BOOL values as 0 and 1.
+    func writeJSON(to w: inout JSONWriter) {
         w.raw(#"{"name":"#); w.string(name)
-        w.raw(#","datatype":"#); w.string(datatype)
-        w.raw(#","shape":"#); w.array(shape) { w, size in w.number(Double(size)) }
+        w.raw(#","datatype":"#); w.string(datatype.rawValue)
+        w.raw(#","shape":"#); w.array(shape) { w, size in w.integer(size) }
         w.raw(#","data":"#)
-        if datatype == "FP32" {
-            w.array(data) { w, value in w.number(Float(value)) }
-        } else {
-            w.array(data) { w, value in w.number(value) }
+        bytes.withUnsafeBytes { raw in
+            let indices = 0..<raw.count / datatype.byteWidth
+            switch datatype {
+            case .fp32: w.array(indices) { w, i in w.number(raw.loadUnaligned(fromByteOffset: 4 * i, as: Float.self)) }
+            case .fp64: w.array(indices) { w, i in w.number(raw.loadUnaligned(fromByteOffset: 8 * i, as: Double.self)) }
+            case .int32: w.array(indices) { w, i in w.integer(Int64(raw.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self))) }
+            case .int64: w.array(indices) { w, i in w.integer(raw.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self)) }
+            case .bool: w.array(indices) { w, i in w.integer(raw[i] == 0 ? 0 : 1) }
+            }
         }
         w.raw("}")
-    }
-
-    /// The same, as text.
-    var json: String {
-        var w = JSONWriter(capacity: 128)
-        write(to: &w)
-        return w.text
     }
 }
 
 extension TensorPayload {
     /// The fast path of request decoding (see ``FastJSON``); nil if anything is unusual.
-    init?(fastJSON value: JSONValue) {
-        guard let o = value.objectValue, let name = o["name"]?.stringValue, let datatype = o["datatype"]?.stringValue,
-              let shapeItems = o["shape"]?.arrayValue, let dataItems = o["data"]?.arrayValue else { return nil }
-        var shape: [Int64] = []
-        for item in shapeItems {
-            guard let n = item.numberValue, n == n.rounded(), let size = Int64(exactly: n) else { return nil }
-            shape.append(size)
+    init?(fastJSON r: inout FastJSON.Reader) {
+        var name: String?, datatype: String?, shape: [Int64]?, data: [Double]?
+        let read = r.object { r, key in
+            if key == "name" { return FastJSON.once(&name, r.string()) }
+            if key == "datatype" { return FastJSON.once(&datatype, r.string()) }
+            if key == "shape" { return FastJSON.once(&shape, r.integers()) }
+            if key == "data" { return FastJSON.once(&data, Self.values(&r)) }
+            return r.skip()
         }
-        var data: [Double] = []
-        data.reserveCapacity(dataItems.count)
-        var numbers = false, bools = false
-        for item in dataItems {
-            switch item {
-            case .number(let n): data.append(n); numbers = true
-            case .bool(let b): data.append(b ? 1 : 0); bools = true
-            default: return nil
-            }
-        }
-        guard !(numbers && bools) else { return nil }  // JSONDecoder refuses a mix
+        guard read, let name, let datatype, let shape, let data else { return nil }
         self.init(name: name, datatype: datatype, shape: shape, data: data)
+    }
+
+    /// `data`: numbers, or true/false for BOOL tensors (not a mix: JSONDecoder refuses one).
+    private static func values(_ r: inout FastJSON.Reader) -> [Double]? {
+        var values: [Double] = []
+        values.reserveCapacity(16)
+        var numbers = false, bools = false
+        let read = r.array { r in
+            if let b = r.bool() {
+                values.append(b ? 1 : 0)
+                bools = true
+            } else if let n = r.number() {
+                values.append(n)
+                numbers = true
+            } else {
+                return false
+            }
+            return true
+        }
+        return read && !(numbers && bools) ? values : nil
     }
 }
