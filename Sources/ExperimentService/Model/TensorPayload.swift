@@ -33,21 +33,21 @@ public struct TensorPayload: Codable, Sendable, Equatable {
     }
 
     /// The tensor for a backend; `field` names it in error messages (e.g. `inputs[0]`).
-    public func tensor(field: String) throws(ServiceError) -> Tensor {
+    public func tensor(field: @autoclosure () -> String) throws(ServiceError) -> Tensor {
         guard let type = TensorDataType(rawValue: datatype) else {
-            throw .invalidField(path: "\(field).datatype", reason: "must be one of \(TensorDataType.allCases.map(\.rawValue).joined(separator: ", ")); got '\(datatype)'")
+            throw .invalidField(path: "\(field()).datatype", reason: "must be one of \(TensorDataType.allCases.map(\.rawValue).joined(separator: ", ")); got '\(datatype)'")
         }
         guard !shape.isEmpty, shape.count <= 8, shape.allSatisfy({ $0 > 0 && $0 <= 1 << 24 }) else {
-            throw .invalidField(path: "\(field).shape", reason: "must have 1 to 8 positive sizes")
+            throw .invalidField(path: "\(field()).shape", reason: "must have 1 to 8 positive sizes")
         }
         let count = shape.reduce(1, *)
         guard count == Int64(data.count) else {
-            throw .invalidField(path: "\(field).data", reason: "has \(data.count) values, but shape \(shape) needs \(count)")
+            throw .invalidField(path: "\(field()).data", reason: "has \(data.count) values, but shape \(shape) needs \(count)")
         }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(data.count * type.byteWidth)
         for (i, value) in data.enumerated() {
-            func bad(_ why: String) -> ServiceError { .invalidField(path: "\(field).data[\(i)]", reason: why) }
+            func bad(_ why: String) -> ServiceError { .invalidField(path: "\(field()).data[\(i)]", reason: why) }
             switch type {
             case .fp32:
                 guard value.isFinite, abs(value) <= Double(Float.greatestFiniteMagnitude) else { throw bad("must be a finite FP32 number") }

@@ -69,22 +69,26 @@ public struct PredictionService: Sendable {
     public func infer(_ endpoint: ModelEndpoint, _ inputs: [Tensor]) async throws -> [Tensor] {
         let name = endpoint.registration.name
         let model = endpoint.model
-        let run: @Sendable () -> Result<[Tensor], LoadedModel.InferError> = {
-            do throws(LoadedModel.InferError) { return .success(try model.infer(inputs)) } catch { return .failure(error) }
-        }
         // A backend that never blocks runs here; one that waits on I/O completes through its
         // callback; any other runs on a blocking thread.
         let result: Result<[Tensor], LoadedModel.InferError>
         if endpoint.plugin.asyncInfer {
             do throws(LoadedModel.InferError) { result = .success(try await model.inferAsync(inputs)) } catch { result = .failure(error) }
+        } else if endpoint.plugin.inlineInfer {
+            result = Self.inferNow(model, inputs)
         } else {
-            result = endpoint.plugin.inlineInfer ? run() : try await threadPool.runIfActive(run)
+            result = try await threadPool.runIfActive { Self.inferNow(model, inputs) }
         }
         switch result {
         case .success(let outputs): return outputs
         case .failure(.mismatch(let m)): throw ServiceError.tensorMismatch(model: name, message: m.message)
         case .failure(.backend(let e)): throw ServiceError.inferenceFailed(model: name, message: e.message)
         }
+    }
+
+    /// One synchronous inference on this thread.
+    static func inferNow(_ model: LoadedModel, _ inputs: [Tensor]) -> Result<[Tensor], LoadedModel.InferError> {
+        do throws(LoadedModel.InferError) { return .success(try model.infer(inputs)) } catch { return .failure(error) }
     }
 
     /// Infers with every arm of the policy's set at once and combines the first outputs

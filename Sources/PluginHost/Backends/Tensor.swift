@@ -118,8 +118,8 @@ extension ModelMetadata {
             }
         }
         var batch: Int64?
-        var ordered: [Tensor] = []
-        ordered.reserveCapacity(self.inputs.count)
+        var ordered: [Tensor] = []  // only when the inputs came in another order
+        if !inOrder { ordered.reserveCapacity(self.inputs.count) }
         for (i, spec) in self.inputs.enumerated() {
             guard let tensor = inOrder ? inputs[i] : byName[spec.name] else { throw TensorMismatch(message: "input '\(spec.name)' is missing") }
             guard tensor.datatype == spec.datatype else {
@@ -143,9 +143,9 @@ extension ModelMetadata {
             guard tensor.bytes.count == expected else {
                 throw TensorMismatch(message: "input '\(spec.name)' of shape \(Self.describe(tensor.shape)) needs \(tensor.elementCount) values, got \(tensor.bytes.count / spec.datatype.byteWidth)")
             }
-            ordered.append(tensor)
+            if !inOrder { ordered.append(tensor) }
         }
-        return (ordered, batch ?? 1)
+        return (inOrder ? inputs : ordered, batch ?? 1)
     }
 
     static func describe(_ shape: [Int64]) -> String { "[" + shape.map(String.init).joined(separator: ", ") + "]" }
