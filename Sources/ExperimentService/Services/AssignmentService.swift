@@ -35,7 +35,7 @@ public struct AssignmentService: Sendable {
     /// An adaptive experiment's unit is claimed in Redis by the group commit, for the whole
     /// batch at once, just before the batch is written: one queue and one wait per request.
     public func assign(experiment key: String, unit: String, context: [String: Double]?) async throws -> Assignment {
-        try await assign(experiment: key, unit: unit, context: context, claimWithCommit: { _ in true }) { _ in () }.0
+        try await assign(experiment: key, unit: unit, context: context, claimTiming: { _ in .withCommit }) { _ in () }.0
     }
 
     /// What was chosen for a unit, before the decision is recorded.
@@ -48,24 +48,29 @@ public struct AssignmentService: Sendable {
         public let unit: String
     }
 
-    /// Assigns like ``assign(experiment:unit:context:)`` and runs `beforeRecording` once the
-    /// arm is chosen: the decision is recorded only if it succeeds (a prediction whose
-    /// inputs do not fit the model leaves no decision behind).
-    ///
-    /// Usually `beforeRecording` needs the unit's sticky arm, so the unit is claimed first,
-    /// in a round trip of its own. Where `armIgnored` says that `beforeRecording` does not
-    /// use ``Chosen/arm`` for the experiment (an ensemble infers with a set of arms chosen
-    /// apart from it), the claim travels with the group commit as for a plain assignment,
-    /// and the arm recorded is the one the unit holds.
-    public func assign<Extra: Sendable>(experiment key: String, unit: String, context: [String: Double]?,
-                                        armIgnored: (ExperimentCatalog.Entry) -> Bool = { _ in false },
-                                        beforeRecording: (Chosen) async throws -> Extra) async throws -> (Assignment, Extra) {
-        try await assign(experiment: key, unit: unit, context: context, claimWithCommit: armIgnored, beforeRecording: beforeRecording)
+    /// When an adaptive experiment's unit is claimed in Redis, for a caller with work to do
+    /// between choosing the arm and recording the decision (`beforeRecording`).
+    public enum ClaimTiming: Sendable {
+        /// First, in a round trip of its own: the work sees the arm the unit holds.
+        case first
+        /// With the group commit: the work does not depend on the arm (an ensemble's
+        /// models), and the arm recorded is the one the unit holds.
+        case withCommit
+        /// With the group commit, the work done for the policy's choice; if the unit turns
+        /// out to hold another arm, the work is done again for that arm once the decision is
+        /// recorded. For work that costs less than a Redis round trip (an in-process model).
+        case withCommitRedoingIfHeld
     }
 
-    private func assign<Extra: Sendable>(experiment key: String, unit: String, context: [String: Double]?,
-                                         claimWithCommit: (ExperimentCatalog.Entry) -> Bool,
-                                         beforeRecording: (Chosen) async throws -> Extra) async throws -> (Assignment, Extra) {
+    /// Assigns like ``assign(experiment:unit:context:)`` and runs `beforeRecording` once the
+    /// arm is chosen: the decision is recorded only if it succeeds (a prediction whose
+    /// inputs do not fit the model leaves no decision behind). `claimTiming`, asked with
+    /// the policy's choice, says when an adaptive experiment's unit is claimed; with
+    /// ``ClaimTiming/withCommitRedoingIfHeld``, a redone `beforeRecording` that fails leaves
+    /// its decision recorded.
+    public func assign<Extra: Sendable>(experiment key: String, unit: String, context: [String: Double]?,
+                                        claimTiming: (Chosen) async throws -> ClaimTiming = { _ in .first },
+                                        beforeRecording: (Chosen) async throws -> Extra) async throws -> (Assignment, Extra) {
         guard !unit.isEmpty, unit.utf8.count <= 512 else {
             throw ServiceError.invalidField(path: "unit", reason: "must be a non-empty string of at most 512 bytes")
         }
@@ -75,7 +80,7 @@ public struct AssignmentService: Sendable {
         try await shared.checkAvailable()
         let seed = RandomWords.next()
         let choice: Choice, label: String
-        var claim: StickyClaim?
+        var claim: StickyClaim?, timing = ClaimTiming.first
         switch experiment.status {
         case .draft:
             throw ServiceError.notStarted(key: key)
@@ -84,10 +89,10 @@ public struct AssignmentService: Sendable {
             choice = .certain(experiment.controlIndex, arms: experiment.arms.count)
             label = "control (\(experiment.status.rawValue))"
         case .running:
-            (choice, claim) = try await decide(entry, context: vector, unit: unit, seed: seed, claimWithCommit: claimWithCommit(entry))
+            (choice, claim, timing) = try await decide(entry, context: vector, unit: unit, seed: seed, claimTiming: claimTiming)
             label = entry.policy.plugin.id
         }
-        let extra = try await beforeRecording(Chosen(entry: entry, arm: choice.arm, context: vector, seed: seed, unit: unit))
+        var extra = try await beforeRecording(Chosen(entry: entry, arm: choice.arm, context: vector, seed: seed, unit: unit))
         var decision = Decision(
             id: DecisionID.make(), experiment: key, armIndex: choice.arm, unit: unit, propensity: choice.propensity,
             context: context, policy: label, seed: seed, probabilities: choice.probabilities
@@ -101,30 +106,35 @@ public struct AssignmentService: Sendable {
         let arm = decision.armIndex
         shared.count(experiment: key, arm: arm, commit: commit, assignments: 1)
         entry.assignmentCounters[arm].increment()
+        if case .withCommitRedoingIfHeld = timing, arm != choice.arm {
+            extra = try await beforeRecording(Chosen(entry: entry, arm: arm, context: vector, seed: seed, unit: unit))
+        }
         return (Assignment(experiment: key, variant: experiment.arms[arm].name, decisionID: decision.id, propensity: decision.propensity), extra)
     }
 
     /// The unit's arm: a fixed split decides from the unit's hash alone (sticky with no
     /// I/O); an adaptive policy keeps a unit on its first arm while its stickiness lasts
     /// (a Redis key per experiment and unit, with the experiment's TTL), so a returning
-    /// user keeps their variant while the policy learns. With `claimWithCommit` the policy's
-    /// choice comes back with the claim for the group commit to make; without, the unit is
-    /// claimed here and the choice is the arm it holds.
+    /// user keeps their variant while the policy learns. Claimed with the group commit, the
+    /// policy's choice comes back with the claim to make; claimed first, the choice is the
+    /// arm the unit holds.
     func decide(_ entry: ExperimentCatalog.Entry, context: [Double], unit: String, seed: UInt64,
-                claimWithCommit: Bool) async throws -> (Choice, StickyClaim?) {
+                claimTiming: (Chosen) async throws -> ClaimTiming) async throws -> (Choice, StickyClaim?, ClaimTiming) {
         let key = entry.experiment.key
         let arms = entry.experiment.arms.count
-        let adaptive = entry.policy.plugin.name != ExperimentCatalog.defaultPolicy
         let statistics = try await shared.statistics(experiment: key, length: entry.policy.stateLength)
         let choice = try choose(entry, state: statistics, context: context, unit: unit, seed: seed)
-        guard adaptive else { return (choice, nil) }
+        guard entry.policy.plugin.name != ExperimentCatalog.defaultPolicy else { return (choice, nil, .first) }
         let ttl = entry.experiment.stickyTTLSeconds ?? Self.defaultStickySeconds
-        if claimWithCommit { return (choice, StickyClaim(store: shared.store.stickiness, ttlSeconds: ttl, arms: arms)) }
-        // One round trip: keep the unit's earlier arm if it has one, else stick it to this choice.
-        let held = try await shared.store.stick(experiment: key, unit: unit, arm: choice.arm, propensity: choice.propensity, ttl: ttl)
-        guard let held, held.arm < arms else { return (choice, nil) }
-        // A returning unit: its arm is certain; the propensity logged is the original one.
-        return (Choice(arm: held.arm, propensity: held.propensity, probabilities: Decision.certain(held.arm, arms: arms)), nil)
+        let timing = try await claimTiming(Chosen(entry: entry, arm: choice.arm, context: context, seed: seed, unit: unit))
+        if case .first = timing {
+            // One round trip: keep the unit's earlier arm if it has one, else stick it to this choice.
+            let held = try await shared.store.stick(experiment: key, unit: unit, arm: choice.arm, propensity: choice.propensity, ttl: ttl)
+            guard let held, held.arm < arms else { return (choice, nil, timing) }
+            // A returning unit: its arm is certain; the propensity logged is the original one.
+            return (Choice(arm: held.arm, propensity: held.propensity, probabilities: Decision.certain(held.arm, arms: arms)), nil, timing)
+        }
+        return (choice, StickyClaim(store: shared.store.stickiness, ttlSeconds: ttl, arms: arms), timing)
     }
 
     /// An arm, its probability, and every arm's probability.

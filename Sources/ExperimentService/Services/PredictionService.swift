@@ -7,7 +7,9 @@ import PolicyABI
 ///
 /// The policy chooses an arm as for an assignment; the arm's model backend infers; the
 /// decision is recorded only once inference succeeded, so rewards for predictions work as
-/// for assignments. An ensemble policy (capability `ensemble`) picks a weighted set of arms:
+/// for assignments. (With an in-process model, a returning unit that holds another arm than
+/// the policy chose is told apart only when the decision is recorded: that arm's model then
+/// infers too.) An ensemble policy (capability `ensemble`) picks a weighted set of arms:
 /// their models infer (concurrently, unless all infer inline) and the policy combines
 /// their first outputs.
 public struct PredictionService: Sendable {
@@ -35,9 +37,8 @@ public struct PredictionService: Sendable {
     static let maxEnsemble = 8
 
     public func predict(experiment key: String, unit: String, context: [String: Double]?, inputs: [Tensor]) async throws -> Prediction {
-        // An ensemble's models do not depend on the unit's arm, so its unit is claimed with the group commit.
         let (assignment, result) = try await assignments.assign(experiment: key, unit: unit, context: context,
-                                                                armIgnored: Self.combines) { chosen in
+                                                                claimTiming: claimTiming) { chosen in
             guard Self.combines(chosen.entry) else {
                 return (try await infer(try await endpoint(chosen.entry.experiment, arm: chosen.arm), inputs), nil as [(String, Double)]?)
             }
@@ -50,6 +51,16 @@ public struct PredictionService: Sendable {
     /// experiment whose policy is an ensemble.
     static func combines(_ entry: ExperimentCatalog.Entry) -> Bool {
         entry.policy.plugin.capabilities.contains(.ensemble) && entry.experiment.status == .running
+    }
+
+    /// When a prediction's unit is claimed (adaptive experiments): an ensemble's models do
+    /// not depend on the arm, so with the group commit; an in-process model infers in
+    /// microseconds, so on the policy's choice, again for a returning unit that holds another
+    /// arm, with the group commit; a model behind a thread or the network only once the
+    /// claim has said which model it is.
+    func claimTiming(_ chosen: AssignmentService.Chosen) async throws -> AssignmentService.ClaimTiming {
+        if Self.combines(chosen.entry) { return .withCommit }
+        return try await endpoint(chosen.entry.experiment, arm: chosen.arm).plugin.inlineInfer ? .withCommitRedoingIfHeld : .first
     }
 
     /// The model behind an arm.

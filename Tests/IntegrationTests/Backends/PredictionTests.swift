@@ -133,6 +133,21 @@ struct PredictionTests {
                 #expect(assigned.variant == earlier.variant && assigned.propensity == earlier.propensity)
             }
 
+            // Units that already hold "fitted" (stuck by an earlier request or another replica):
+            // the in-process model is first run for the policy's choice and the unit is claimed
+            // with the group commit; where the choice was "reversed", the held arm's model runs
+            // again, so every answer is fitted's, with the held propensity, as stored.
+            let stores = try await TestStores.stores()
+            for i in 0..<20 {
+                _ = try await stores.state.stick(experiment: bandit, unit: "held-\(i)", arm: 0, propensity: 0.375, ttl: 600)
+                let p = try await client.send(.post, "/v1/experiments/\(bandit)/predict", json: #"{"unit": "held-\#(i)", "inputs": \#(Self.input)}"#)
+                    .decode(PredictResponse.self)
+                #expect(p.variant == "fitted" && p.propensity == 0.375)
+                #expect(Self.close(p.outputs[0].data, fitted), "\(p.outputs[0].data)")
+                let stored = try await TestStores.query("SELECT arm_index, propensity FROM switchboard.decisions WHERE id = $1::uuid", [p.decisionID])
+                #expect(stored == [["0", "0.375"]])
+            }
+
             let ensemble = TestStores.uniqueKey("ensemble")
             let made = try await client.send(.post, "/v1/experiments", json: """
                 {"key": "\(ensemble)", "arms": \(arms), "policy": {"name": "ensemble", "config": {"k": 2, "combine": "mean"}}}
