@@ -44,7 +44,7 @@ struct CommonOptions: ParsableArguments {
     }
 
     func makeLogger() -> Logger {
-        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        LoggingSystem.bootstrap(DeferredMetadataLogHandler.standardError)
         var logger = Logger(label: "switchboard")
         logger.logLevel = (logLevel ?? environment["LOG_LEVEL"]).flatMap(Logger.Level.init(rawValue:)) ?? .info
         return logger
