@@ -159,6 +159,21 @@ struct PredictionTests {
             #expect(p.outputs.count == 1)
             #expect(p.outputs[0].datatype == "FP64")
             #expect(Self.close(p.outputs[0].data, zip(fitted, reversed).map { ($0 + $1) / 2 }))
+            // The same experiments as Open Inference Protocol models: a V2 client gets the
+            // bandit's arm's model, the ensemble's combination, and the decision to reward.
+            typealias V2 = PredictionController<BasicRequestContext>.InferResponse
+            for i in 0..<4 {
+                let b = try await client.send(.post, "/v2/models/\(bandit)/infer", json: #"{"parameters": {"unit": "v2-\#(i)"}, "inputs": \#(Self.input)}"#)
+                    .decode(V2.self)
+                #expect(Self.close(b.outputs[0].data, b.parameters.variant == "fitted" ? fitted : reversed), "\(b.parameters.variant)")
+                let e = try await client.send(.post, "/v2/models/\(ensemble)/infer", json: #"{"parameters": {"unit": "v2-\#(i)"}, "inputs": \#(Self.input)}"#)
+                    .decode(V2.self)
+                #expect(Self.close(e.outputs[0].data, zip(fitted, reversed).map { ($0 + $1) / 2 }))
+                for decision in [b.parameters.decisionID, e.parameters.decisionID] {
+                    let reward = try await client.send(.post, "/v1/rewards", json: #"{"decision_id": "\#(decision)", "reward": 1}"#)
+                    #expect(reward.status == .ok)
+                }
+            }
             // The unit's arm is claimed with the group commit: a returning unit keeps the variant
             // and propensity of its first decision, in the answer and in PostgreSQL, while the
             // models are still combined.
