@@ -53,11 +53,13 @@ public struct PredictionService: Sendable {
         entry.policy.plugin.capabilities.contains(.ensemble) && entry.experiment.status == .running
     }
 
-    /// When a prediction's unit is claimed (adaptive experiments): an ensemble's models do
-    /// not depend on the arm, so with the group commit; an in-process model infers in
-    /// microseconds, so on the policy's choice, again for a returning unit that holds another
-    /// arm, with the group commit; a model behind a thread or the network only once the
-    /// claim has said which model it is.
+    /// When a prediction's unit is claimed (adaptive experiments only):
+    /// - an ensemble's models do not depend on the arm: with the group commit;
+    /// - an in-process model infers in microseconds: it runs for the policy's choice, the
+    ///   claim goes with the group commit, and it runs again for a returning unit that
+    ///   holds another arm;
+    /// - a model behind a thread or the network runs once, after the claim has said which
+    ///   arm it is.
     func claimTiming(_ chosen: AssignmentService.Chosen) async throws -> AssignmentService.ClaimTiming {
         if Self.combines(chosen.entry) { return .withCommit }
         return try await endpoint(chosen.entry.experiment, arm: chosen.arm).plugin.inlineInfer ? .withCommitRedoingIfHeld : .first
