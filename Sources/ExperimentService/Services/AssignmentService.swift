@@ -69,7 +69,7 @@ public struct AssignmentService: Sendable {
     /// ``ClaimTiming/withCommitRedoingIfHeld``, a redone `beforeRecording` that fails leaves
     /// its decision recorded.
     public func assign<Extra: Sendable>(experiment key: String, unit: String, context: [String: Double]?,
-                                        claimTiming: (Chosen) async throws -> ClaimTiming = { _ in .first },
+                                        claimTiming: (Chosen) async throws -> ClaimTiming,
                                         beforeRecording: (Chosen) async throws -> Extra) async throws -> (Assignment, Extra) {
         guard !unit.isEmpty, unit.utf8.count <= 512 else {
             throw ServiceError.invalidField(path: "unit", reason: "must be a non-empty string of at most 512 bytes")
@@ -124,6 +124,7 @@ public struct AssignmentService: Sendable {
         let arms = entry.experiment.arms.count
         let statistics = try await shared.statistics(experiment: key, length: entry.policy.stateLength)
         let choice = try choose(entry, state: statistics, context: context, unit: unit, seed: seed)
+        // A fixed split claims nothing: its choice is final (`.first`: nothing to redo).
         guard entry.policy.plugin.name != ExperimentCatalog.defaultPolicy else { return (choice, nil, .first) }
         let ttl = entry.experiment.stickyTTLSeconds ?? Self.defaultStickySeconds
         let timing = try await claimTiming(Chosen(entry: entry, arm: choice.arm, context: context, seed: seed, unit: unit))
