@@ -37,11 +37,13 @@ public struct TensorPayload: Codable, Sendable, Equatable {
         guard let type = TensorDataType(rawValue: datatype) else {
             throw .invalidField(path: "\(field()).datatype", reason: "must be one of \(TensorDataType.allCases.map(\.rawValue).joined(separator: ", ")); got '\(datatype)'")
         }
-        guard !shape.isEmpty, shape.count <= 8, shape.allSatisfy({ $0 > 0 && $0 <= 1 << 24 }) else {
+        guard !shape.isEmpty, shape.count <= 8, shape.allSatisfy({ $0 > 0 }) else {
             throw .invalidField(path: "\(field()).shape", reason: "must have 1 to 8 positive sizes")
         }
-        let count = shape.reduce(1, *)
-        guard count == Int64(data.count) else {
+        guard let count = Tensor.elementCount(of: shape) else {
+            throw .invalidField(path: "\(field()).shape", reason: "holds more than \(Tensor.maxElementCount) values")
+        }
+        guard count == data.count else {
             throw .invalidField(path: "\(field()).data", reason: "has \(data.count) values, but shape \(shape) needs \(count)")
         }
         var bytes: [UInt8] = []

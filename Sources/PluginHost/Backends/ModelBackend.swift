@@ -73,8 +73,9 @@ public final class ModelBackend: @unchecked Sendable {
                     throw PluginReportedError(code: PluginReportedError.internal, message: "the backend declares an invalid \(what) tensor '\(name)'")
                 }
                 let shape = withUnsafeBytes(of: d.shape) { Array($0.bindMemory(to: Int64.self).prefix(Int(d.rank))) }
-                guard shape.allSatisfy({ $0 > 0 || $0 == -1 }) else {
-                    throw PluginReportedError(code: PluginReportedError.internal, message: "the backend declares \(what) '\(name)' with shape \(shape)")
+                // Fixed sizes positive, and their product within the tensor limit (-1, the batch, counts as 1 here).
+                guard shape.allSatisfy({ $0 > 0 || $0 == -1 }), Tensor.elementCount(of: shape.map { $0 == -1 ? 1 : $0 }) != nil else {
+                    throw PluginReportedError(code: PluginReportedError.internal, message: "the backend declares \(what) '\(name)' with shape \(shape) (sizes must be positive or -1, at most \(Tensor.maxElementCount) values)")
                 }
                 result.append(TensorSpec(name: name, datatype: type, shape: shape))
             }
@@ -126,11 +127,8 @@ public final class LoadedModel: @unchecked Sendable {
         guard let infer = backend.plugin.table.pointee.infer else {
             throw .backend(PluginReportedError(code: PluginReportedError.internal, message: "the backend only infers asynchronously"))
         }
-        var outputs = metadata.outputs.map { spec in
-            let shape = spec.shape.map { $0 == -1 ? batch : $0 }
-            return Tensor(name: spec.name, datatype: spec.datatype, shape: shape,
-                          bytes: [UInt8](repeating: 0, count: shape.reduce(1) { $0 * Int($1) } * spec.datatype.byteWidth))
-        }
+        var outputs: [Tensor]
+        do { outputs = try metadata.outputTensors(batch: batch) } catch { throw .mismatch(error) }
         let error: OpaquePointer? = Self.withLentTensors(inputs: ordered, outputs: &outputs) { inputTensors, outputTensors in
             let call = {
                 infer(self.model, inputTensors.baseAddress, UInt32(inputTensors.count), outputTensors.baseAddress, UInt32(outputTensors.count))
@@ -149,11 +147,8 @@ public final class LoadedModel: @unchecked Sendable {
         guard let inferAsync = backend.plugin.table.pointee.infer_async else {
             throw .backend(PluginReportedError(code: PluginReportedError.internal, message: "the backend has no asynchronous inference"))
         }
-        let outputs = metadata.outputs.map { spec in
-            let shape = spec.shape.map { $0 == -1 ? batch : $0 }
-            return Tensor(name: spec.name, datatype: spec.datatype, shape: shape,
-                          bytes: [UInt8](repeating: 0, count: shape.reduce(1) { $0 * Int($1) } * spec.datatype.byteWidth))
-        }
+        let outputs: [Tensor]
+        do { outputs = try metadata.outputTensors(batch: batch) } catch { throw .mismatch(error) }
         let result: Result<[Tensor], InferError> = await withCheckedContinuation { continuation in
             let call = AsyncInference(inputs: ordered, outputs: outputs, continuation: continuation)
             let context = Unmanaged.passRetained(call).toOpaque()

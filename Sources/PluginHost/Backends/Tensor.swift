@@ -75,8 +75,26 @@ public struct Tensor: Sendable, Equatable {
         self.init(name: name, datatype: .fp32, shape: shape, bytes: values.withUnsafeBytes { Array($0) })
     }
 
-    /// The number of elements the shape holds.
-    public var elementCount: Int { shape.reduce(1) { $0 * Int($1) } }
+    /// The most elements one tensor may hold (2^24, 64 MiB of FP32): a request or a
+    /// model's declared shape that asks for more is refused, never multiplied into an overflow.
+    public static let maxElementCount = 1 << 24
+
+    /// The number of elements `shape` holds, or nil if a size is negative or the product
+    /// passes ``maxElementCount`` (checked at every step, so no shape can overflow it).
+    public static func elementCount(of shape: [Int64]) -> Int? {
+        var count = 1
+        for size in shape {
+            guard size >= 0, size <= maxElementCount else { return nil }
+            let (product, overflow) = count.multipliedReportingOverflow(by: Int(size))
+            guard !overflow, product <= maxElementCount else { return nil }
+            count = product
+        }
+        return count
+    }
+
+    /// The number of elements the shape holds (0 for a shape past ``maxElementCount``,
+    /// which no checked tensor has).
+    public var elementCount: Int { Self.elementCount(of: shape) ?? 0 }
 
     /// The values of an FP32 tensor (nil for other types).
     public var fp32: [Float]? { values(.fp32, Float.self) }
@@ -139,13 +157,32 @@ extension ModelMetadata {
                     throw TensorMismatch(message: "input '\(spec.name)' must have shape \(Self.describe(spec.shape)), not \(Self.describe(tensor.shape))")
                 }
             }
-            let expected = tensor.elementCount * spec.datatype.byteWidth
-            guard tensor.bytes.count == expected else {
-                throw TensorMismatch(message: "input '\(spec.name)' of shape \(Self.describe(tensor.shape)) needs \(tensor.elementCount) values, got \(tensor.bytes.count / spec.datatype.byteWidth)")
+            guard let count = Tensor.elementCount(of: tensor.shape) else {
+                throw TensorMismatch(message: "input '\(spec.name)' of shape \(Self.describe(tensor.shape)) holds more than \(Tensor.maxElementCount) values")
+            }
+            guard tensor.bytes.count == count * spec.datatype.byteWidth else {
+                throw TensorMismatch(message: "input '\(spec.name)' of shape \(Self.describe(tensor.shape)) needs \(count) values, got \(tensor.bytes.count / spec.datatype.byteWidth)")
             }
             if !inOrder { ordered.append(tensor) }
         }
         return (inOrder ? inputs : ordered, batch ?? 1)
+    }
+
+    /// The outputs to allocate for a batch of `batch`: each declared output with -1
+    /// dimensions set to `batch`, zero-filled. Refuses outputs that would hold more than
+    /// ``Tensor/maxElementCount`` values (a large batch times a large declared shape).
+    public func outputTensors(batch: Int64) throws(TensorMismatch) -> [Tensor] {
+        var tensors: [Tensor] = []
+        tensors.reserveCapacity(outputs.count)
+        for spec in outputs {
+            let shape = spec.shape.map { $0 == -1 ? batch : $0 }
+            guard let count = Tensor.elementCount(of: shape) else {
+                throw TensorMismatch(message: "output '\(spec.name)' would have shape \(Self.describe(shape)), more than \(Tensor.maxElementCount) values; send a smaller batch")
+            }
+            tensors.append(Tensor(name: spec.name, datatype: spec.datatype, shape: shape,
+                                  bytes: [UInt8](repeating: 0, count: count * spec.datatype.byteWidth)))
+        }
+        return tensors
     }
 
     static func describe(_ shape: [Int64]) -> String { "[" + shape.map(String.init).joined(separator: ", ") + "]" }
