@@ -16,6 +16,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port to listen on (env SWITCHBOARD_PORT).")
     var port: Int?
 
+    @Flag(help: "Listen on a non-loopback address even without API keys (every route, admin ones included, is then open).")
+    var insecure = false
+
     @OptionGroup var common: CommonOptions
 
     func run() async throws {
@@ -25,6 +28,8 @@ struct Serve: AsyncParsableCommand {
         guard let port = self.port ?? Int(env["SWITCHBOARD_PORT"] ?? "8080"), (0...65535).contains(port) else {
             throw ValidationError("SWITCHBOARD_PORT must be a port number")
         }
+        let keys = APIKeys.fromEnvironment()
+        if let refusal = ExposureCheck.refusal(host: host, keys: keys, insecure: insecure) { throw ValidationError(refusal) }
         let sqlDir = try common.resolvedSQLDir()
         let migrations = try Migrator.load(from: sqlDir)
         try await withStores(common, logger: logger) { urls, embedded in
@@ -39,9 +44,9 @@ struct Serve: AsyncParsableCommand {
                 cacheFolder: common.resolvedDataDir + "/plugin-cache", logger: logger)
             try await PolicyBootstrap.load(into: registry, libraries: stores.libraries, logger: logger)
             logger.info("policies loaded", metadata: ["policies": "\(registry.policies.map(\.id))"])
-            let keys = APIKeys.fromEnvironment()
             if keys.isOpen {
-                logger.warning("no API keys configured (SWITCHBOARD_ADMIN_KEYS, SWITCHBOARD_CLIENT_KEYS): every request is accepted")
+                logger.warning("no API keys configured (SWITCHBOARD_ADMIN_KEYS, SWITCHBOARD_CLIENT_KEYS): every request is accepted",
+                               metadata: ["host": "\(host)"])
             }
             let app = buildApplication(host: host, port: port, stores: stores, policies: registry, keys: keys,
                                        metrics: MetricsSetup.bootstrap(), logger: logger)
