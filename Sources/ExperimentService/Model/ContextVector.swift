@@ -1,5 +1,9 @@
 /// Turns a request's named context features into the ordered vector a policy sees.
 enum ContextVector {
+    /// The largest context value accepted: contextual policies multiply features
+    /// (LinUCB's outer products), and their statistics must stay finite.
+    static let maxMagnitude = 1e12
+
     /// The values of `features`, in order. Every declared feature must be present and no
     /// other may be sent; each must be finite.
     static func make(_ context: [String: Double]?, features: [String]) throws(ServiceError) -> [Double] {
@@ -9,7 +13,9 @@ enum ContextVector {
                 let declared = features.isEmpty ? "this experiment declares no context features" : "declared: \(features.joined(separator: ", "))"
                 throw .invalidContext("context has the unknown feature '\(name)'; \(declared)")
             }
-            guard value.isFinite else { throw .invalidContext("context feature '\(name)' must be a finite number") }
+            guard value.isFinite, abs(value) <= maxMagnitude else {
+                throw .invalidContext("context feature '\(name)' must be a finite number within ±1e12; got \(value)")
+            }
         }
         return try features.map { name throws(ServiceError) in
             guard let value = context[name] else { throw .invalidContext("context is missing the feature '\(name)'") }

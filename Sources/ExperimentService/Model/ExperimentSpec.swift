@@ -48,8 +48,8 @@ public struct ExperimentSpec: Codable, Sendable {
             guard seen.insert(arm.name).inserted else {
                 throw .invalidField(path: "arms[\(i)].name", reason: "repeats the arm name '\(arm.name)'")
             }
-            guard arm.weight.isFinite, arm.weight >= 0 else {
-                throw .invalidField(path: "arms[\(i)].weight", reason: "must be a finite number >= 0; got \(arm.weight)")
+            guard arm.weight.isFinite, arm.weight >= 0, arm.weight <= Self.maxWeight else {
+                throw .invalidField(path: "arms[\(i)].weight", reason: "must be a finite number >= 0 and <= \(Int(Self.maxWeight)); got \(arm.weight)")
             }
             if let backend = arm.backend, !Self.isValidKey(backend) {
                 throw .invalidField(path: "arms[\(i)].backend", reason: "must name a model backend ([a-z0-9][a-z0-9_-]{0,62}); got '\(backend)'")
@@ -66,7 +66,9 @@ public struct ExperimentSpec: Codable, Sendable {
             throw .invalidField(path: "context_features[\(i)]", reason: "must match [A-Za-z0-9][A-Za-z0-9_.-]{0,62}; got '\(feature)'")
         }
         for (name, value) in [("sticky_ttl_seconds", stickyTTLSeconds), ("reward_window_seconds", rewardWindowSeconds)] {
-            if let value, value <= 0 { throw .invalidField(path: name, reason: "must be a positive number of seconds; got \(value)") }
+            if let value, value <= 0 || value > Self.maxSeconds {
+                throw .invalidField(path: name, reason: "must be a positive number of seconds up to \(Self.maxSeconds) (10 years); got \(value)")
+            }
         }
         if let salt, salt.isEmpty || salt.utf8.count > 64 {
             throw .invalidField(path: "salt", reason: "must be 1 to 64 bytes long")
@@ -79,7 +81,9 @@ public struct ExperimentSpec: Codable, Sendable {
         default: throw .invalidField(path: "policy.config", reason: "must be a JSON object")
         }
         if let defaultReward {
-            guard defaultReward.isFinite else { throw .invalidField(path: "default_reward", reason: "must be a finite number") }
+            guard RewardService.isInRange(defaultReward) else {
+                throw .invalidField(path: "default_reward", reason: "must be a finite number within ±\(RewardService.maxMagnitudeText)")
+            }
             guard rewardWindowSeconds != nil else {
                 throw .invalidField(path: "default_reward", reason: "needs reward_window_seconds (the default applies when the window ends)")
             }
@@ -99,6 +103,11 @@ public struct ExperimentSpec: Codable, Sendable {
         experiment.defaultReward = defaultReward
         return experiment
     }
+
+    /// The largest arm weight: 256 arms of it still sum to a finite number with room to spare.
+    public static let maxWeight = 1e9
+    /// The longest sticky TTL or reward window, 10 years (Redis takes it as an expiry).
+    public static let maxSeconds = 315_360_000
 
     /// Experiment keys: `[a-z0-9][a-z0-9_-]{0,62}`.
     public static func isValidKey(_ key: String) -> Bool {

@@ -71,9 +71,7 @@ public struct AssignmentService: Sendable {
     public func assign<Extra: Sendable>(experiment key: String, unit: String, context: [String: Double]?,
                                         claimTiming: (Chosen) async throws -> ClaimTiming,
                                         beforeRecording: (Chosen) async throws -> Extra) async throws -> (Assignment, Extra) {
-        guard !unit.isEmpty, unit.utf8.count <= 512 else {
-            throw ServiceError.invalidField(path: "unit", reason: "must be a non-empty string of at most 512 bytes")
-        }
+        try Self.validate(unit: unit)
         let entry = try await catalog.entry(key)
         let experiment = entry.experiment
         let vector = try ContextVector.make(context, features: experiment.contextFeatures)
@@ -110,6 +108,17 @@ public struct AssignmentService: Sendable {
             extra = try await beforeRecording(Chosen(entry: entry, arm: arm, context: vector, seed: seed, unit: unit))
         }
         return (Assignment(experiment: key, variant: experiment.arms[arm].name, decisionID: decision.id, propensity: decision.propensity), extra)
+    }
+
+    /// Refuses a unit PostgreSQL could not store (a NUL character, which `text` cannot hold,
+    /// would fail the whole group-commit batch) or that is empty or too long.
+    static func validate(unit: String) throws(ServiceError) {
+        guard !unit.isEmpty, unit.utf8.count <= 512 else {
+            throw .invalidField(path: "unit", reason: "must be a non-empty string of at most 512 bytes")
+        }
+        guard !unit.utf8.contains(0) else {
+            throw .invalidField(path: "unit", reason: "must not contain the NUL character (\\u0000)")
+        }
     }
 
     /// The unit's arm: a fixed split decides from the unit's hash alone (sticky with no
@@ -164,7 +173,13 @@ public struct AssignmentService: Sendable {
             guard let probabilities = cached ?? choice.probabilities else { throw ServiceError.policyFailed(policy: policy.plugin.id, message: "no probabilities") }
             if costly && cached == nil { entry.probabilities.store(probabilities, for: fingerprint) }
             // A cached Monte Carlo estimate is smoothed, so every arm keeps positive mass.
-            return Choice(arm: choice.arm, propensity: probabilities[choice.arm], probabilities: probabilities)
+            // The decision's propensity must be a probability PostgreSQL's check accepts (0, 1]:
+            // a policy that picks an arm it gave no chance fails here, not the whole batch.
+            let propensity = probabilities[choice.arm]
+            guard propensity > 0, propensity <= 1 else {
+                throw ServiceError.policyFailed(policy: policy.plugin.id, message: "chose arm \(choice.arm) with probability \(propensity)")
+            }
+            return Choice(arm: choice.arm, propensity: propensity, probabilities: probabilities)
         } catch let error as PluginReportedError {
             Counter(label: MetricNames.pluginErrors, dimensions: [("policy", policy.plugin.id)]).increment()
             throw error.code == PluginReportedError.invalidArgument

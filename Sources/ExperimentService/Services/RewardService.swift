@@ -35,6 +35,15 @@ public struct RewardService: Sendable {
 
     /// The metric that policies learn from; other metrics are stored for analysis only.
     public static let learningMetric = "reward"
+    /// The largest reward magnitude accepted, 10^12: sums of rewards in Redis
+    /// (`HINCRBYFLOAT`) and in the policies' statistics then stay finite for any number of
+    /// rewards a service could store (about 10^296 would be needed to overflow).
+    public static let maxMagnitude = 1e12
+    static let maxMagnitudeText = "1e12"
+
+    /// Whether `value` is a reward (or default reward) the service accepts.
+    public static func isInRange(_ value: Double) -> Bool { value.isFinite && abs(value) <= maxMagnitude }
+
     /// The most rewards one batch request may carry.
     public static let maxBatch = 1_000
 
@@ -140,7 +149,7 @@ public struct RewardService: Sendable {
         if let metric = item.metric, !ExperimentSpec.isValidName(metric) {
             throw .invalidField(path: "metric", reason: "must match [A-Za-z0-9][A-Za-z0-9_.-]{0,62}; got '\(metric)'")
         }
-        guard item.value.isFinite else { throw .invalidField(path: "reward", reason: "must be a finite number") }
+        guard isInRange(item.value) else { throw .invalidField(path: "reward", reason: "must be a finite number within ±\(maxMagnitudeText); got \(item.value)") }
         return (id, ())
     }
 

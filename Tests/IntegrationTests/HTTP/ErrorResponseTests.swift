@@ -49,6 +49,16 @@ struct ErrorResponseTests {
         Case(name: "reward that is not a number", path: "/v1/rewards", body: #"{"decision_id": "01900000-0000-7000-8000-000000000000", "reward": "yes"}"#,
              status: .unprocessableContent, detail: "field 'reward' must be a number"),
         Case(name: "unknown route", method: .get, path: "/v1/nothing", status: .notFound, detail: "no route matches"),
+        // What PostgreSQL or Redis would refuse is refused before it joins a batch with other clients' rows.
+        Case(name: "unit with NUL", path: "/v1/experiments/does-not-exist/assign", body: #"{"unit": "a\u0000b"}"#,
+             status: .unprocessableContent, detail: "field 'unit' must not contain the NUL character"),
+        Case(name: "reward past the range", path: "/v1/rewards", body: #"{"decision_id": "01900000-0000-7000-8000-000000000000", "reward": 1.7e308}"#,
+             status: .unprocessableContent, detail: "field 'reward' must be a finite number within ±1e12"),
+        Case(name: "sticky TTL past Redis's range", path: "/v1/experiments",
+             body: #"{"key": "x", "arms": [{"name": "a"}], "sticky_ttl_seconds": 9223372036854775807}"#,
+             status: .unprocessableContent, detail: "field 'sticky_ttl_seconds' must be a positive number of seconds up to 315360000"),
+        Case(name: "absurd weight", path: "/v1/experiments", body: #"{"key": "x", "arms": [{"name": "a", "weight": 1e300}]}"#,
+             status: .unprocessableContent, detail: "field 'arms[0].weight' must be a finite number >= 0 and <= 1000000000"),
         // A shape whose element count passes Int.max used to abort the process before the look-up.
         Case(name: "predict shape past Int.max", path: "/v1/experiments/does-not-exist/predict",
              body: #"{"unit": "u", "inputs": [{"name": "input", "datatype": "FP32", "shape": [16777216, 16777216, 16777216], "data": [1]}]}"#,

@@ -93,4 +93,35 @@ struct GroupCommitTests {
         }
         #expect(try await TestStores.query("SELECT count(*) FROM switchboard.decisions WHERE experiment = $1", [key]) == [["3"]])
     }
+
+    @Test("a row PostgreSQL refuses fails alone: the rest of its batch is written one by one")
+    func badRowFailsAlone() async throws {
+        let key = try await Self.experiment()
+        let stored = Self.decision(key, 100)
+        var bad = [Self.decision(key, 101), Self.decision(key, 102)]
+        bad[0].propensity = 0           // breaks the CHECK on propensity
+        bad[1].unit = "nul\u{0}unit"    // text cannot hold NUL
+        let good = (0..<20).map { Self.decision(key, $0) }
+        let first = PostgresRewardLog(database: TestStores.database)
+        let firstWriter = Task { try await first.run() }
+        try await first.record(stored)
+        firstWriter.cancel()
+        let log = PostgresRewardLog(database: TestStores.database)
+        let results = try await withThrowingTaskGroup(of: (UUID, Bool).self) { group in
+            for d in good + bad { group.addTask { (d.id, (try? await log.record(d)) != nil) } }
+            group.addTask { (stored.id, (try? await log.record(Reward(decisionID: stored.id, metric: "reward", value: 1)).outcome) == .recorded(experiment: key, armIndex: 0)) }
+            // The writer starts once every row is queued, so they all share one batch.
+            while log.statistics.queued < good.count + bad.count + 1 { try await Task.sleep(for: .milliseconds(2)) }
+            let writer = Task { try await log.run() }
+            var results: [UUID: Bool] = [:]
+            for try await (id, ok) in group { results[id] = ok }
+            writer.cancel()
+            return results
+        }
+        #expect(results.filter(\.value).count == good.count + 1, "\(results)")
+        #expect(bad.allSatisfy { results[$0.id] == false })
+        let rows = try await TestStores.query(
+            "SELECT count(*), (SELECT count(*) FROM switchboard.rewards r JOIN switchboard.decisions d ON d.id = r.decision_id WHERE d.experiment = $1) FROM switchboard.decisions WHERE experiment = $1", [key])
+        #expect(rows == [["21", "1"]])
+    }
 }

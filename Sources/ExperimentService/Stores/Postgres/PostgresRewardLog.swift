@@ -109,13 +109,44 @@ public final class PostgresRewardLog: RewardLog, Service, Sendable {
 
     /// One batch in one transaction; one result per row, in order. Sticky decisions first
     /// claim their units in Redis (``claimUnits(_:)``); one whose claim failed is not written.
+    /// If PostgreSQL refuses the batch for its content (a row the checks before queueing
+    /// missed), its rows are written again one by one, so only the bad row fails.
     private static func write(_ batch: [Row], _ conn: PostgresConnection, counts: NIOLockedValueBox<Statistics>,
                               logger: Logger) -> [Result<Written, any Error>] {
         var batch = batch
         let failed = claimUnits(&batch)
+        var results: [Result<Written, any Error>?] = batch.indices.map { i in failed[i].map { .failure($0) } }
+        let rows = batch.indices.filter { failed[$0] == nil }
+        guard !rows.isEmpty else { return results.map { $0! } }
+        let started = ContinuousClock.now
+        switch commit(rows.map { batch[$0] }, conn) {
+        case .success(let written):
+            for (i, w) in zip(rows, written) { results[i] = .success(w) }
+        case .failure(let error) where error.code == .serverError && rows.count > 1:
+            logger.warning("group commit refused; writing its rows one by one", metadata: ["rows": "\(rows.count)", "error": "\(error)"])
+            for i in rows {
+                results[i] = commit([batch[i]], conn).map { $0[0] }.mapError { $0 }
+                if case .failure(let e) = results[i] { logger.error("a row was refused", metadata: ["error": "\(e)"]) }
+            }
+        case .failure(let error):
+            logger.error("group commit failed", metadata: ["rows": "\(batch.count)", "error": "\(error)"])
+            for i in rows { results[i] = .failure(error) }
+        }
+        Recorder(label: MetricNames.groupCommitRows, aggregate: true).record(batch.count)
+        Metrics.Timer(label: MetricNames.groupCommitSeconds).record(duration: ContinuousClock.now - started)
+        counts.withLockedValue { s in
+            s.batches += 1
+            s.rows += batch.count
+            s.lastBatchRows = batch.count
+        }
+        return results.map { $0! }
+    }
+
+    /// Writes `rows` (claimed already) in one transaction; one result per row, in order.
+    private static func commit(_ rows: [Row], _ conn: PostgresConnection) -> Result<[Written], StoreError> {
         var decisions: [Decision] = []
         var rewards: [RewardRow] = []
-        for (i, row) in batch.enumerated() where failed[i] == nil {
+        for row in rows {
             switch row {
             case .decision(let d, _):
                 decisions.append(d)
@@ -124,43 +155,35 @@ public final class PostgresRewardLog: RewardLog, Service, Sendable {
                                          policy_time: r.policyTime))
             }
         }
-        if decisions.isEmpty && rewards.isEmpty { return batch.indices.map { .failure(failed[$0]!) } }
-        let started = ContinuousClock.now
-        do {
-            let encoder = JSONEncoder()
+        do throws(StoreError) {
             let decisionRows = decisions.isEmpty ? nil : Self.decisionRows(decisions)
-            let rewardJSON = rewards.isEmpty ? nil : String(decoding: try encoder.encode(rewards), as: UTF8.self)
-            let rowsToWrite = rewards
-            let (outcomes, commit) = try { () throws(StoreError) -> ([RewardOutcome], CommitID) in
+            let rewardJSON: String?
+            do {
+                rewardJSON = rewards.isEmpty ? nil : String(decoding: try JSONEncoder().encode(rewards), as: UTF8.self)
+            } catch {
+                throw StoreError(.serverError, store: .postgres, message: "cannot encode rewards: \(error)")
+            }
+            let (outcomes, commit): ([RewardOutcome], CommitID)
+            if rewardJSON == nil, let decisionRows {
                 // Decisions alone (the assign load): one query string, its own transaction.
-                if rewardJSON == nil, let decisionRows {
-                    return ([RewardOutcome](), try Self.insertDecisionsAlone(decisionRows, conn))
-                }
-                return try conn.transaction { conn throws(StoreError) -> ([RewardOutcome], CommitID) in
+                (outcomes, commit) = ([], try Self.insertDecisionsAlone(decisionRows, conn))
+            } else {
+                (outcomes, commit) = try conn.transaction { conn throws(StoreError) -> ([RewardOutcome], CommitID) in
                     let commit = try Self.currentTransaction(conn)
                     if let decisionRows { try conn.copyIn(Self.copyDecisions, data: decisionRows) }
                     guard let rewardJSON else { return ([], commit) }
-                    return (try Self.writeRewards(rowsToWrite, json: rewardJSON, conn), commit)
+                    return (try Self.writeRewards(rewards, json: rewardJSON, conn), commit)
                 }
-            }()
-            Recorder(label: MetricNames.groupCommitRows, aggregate: true).record(batch.count)
-            Metrics.Timer(label: MetricNames.groupCommitSeconds).record(duration: ContinuousClock.now - started)
-            counts.withLockedValue { s in
-                s.batches += 1
-                s.rows += batch.count
-                s.lastBatchRows = batch.count
             }
             var nextOutcome = outcomes.makeIterator()
-            return batch.enumerated().map { i, row in
-                if let error = failed[i] { return .failure(error) }
+            return .success(rows.map { row in
                 switch row {
-                case .decision(let d, _): return .success(Written(commit: commit, decision: d))
-                case .reward: return .success(Written(commit: commit, outcome: nextOutcome.next()))
+                case .decision(let d, _): Written(commit: commit, decision: d)
+                case .reward: Written(commit: commit, outcome: nextOutcome.next())
                 }
-            }
+            })
         } catch {
-            logger.error("group commit failed", metadata: ["rows": "\(batch.count)", "error": "\(error)"])
-            return batch.indices.map { .failure(failed[$0] ?? error) }
+            return .failure(error)
         }
     }
 
