@@ -22,6 +22,12 @@ import ServiceLifecycle
 ///
 /// If Redis cannot be reached, nothing pending is lost (it is retried), and callers get a
 /// `StoreError(.unavailable)` from ``checkAvailable()`` until Redis answers again.
+///
+/// Each flush of an experiment is applied exactly once: it carries this replica's id and a
+/// sequence number, which the script records with the addition and checks before adding.
+/// A flush whose reply was lost (a timeout after Redis ran it) or that Redis refused (out of
+/// memory, read-only) is sent again unchanged, with the same number, before anything newer
+/// of that experiment; one that was applied already is then acknowledged without adding.
 public final class SharedPolicyState: Service, Sendable {
     let store: RedisStateStore
     let flushInterval: Duration
@@ -32,6 +38,10 @@ public final class SharedPolicyState: Service, Sendable {
     private let flushLock = AsyncMutex()
     private let rebuilder = NIOLockedValueBox<StateRebuilder?>(nil)
     private let rebuilding = NIOLockedValueBox<Set<String>>([])
+    /// This replica's id in flush tokens, random per process.
+    let replicaID = String(UInt64.random(in: 0...UInt64.max), radix: 36)
+    /// The last flush sequence number used (one counter for every experiment).
+    private let lastSequence = NIOLockedValueBox<UInt64>(0)
 
     /// What one commit adds: policy deltas and counter increments.
     struct Contribution {
@@ -54,9 +64,12 @@ public final class SharedPolicyState: Service, Sendable {
         /// The rebuild the statistics belong to, and the database snapshot it read.
         var epoch: String?
         var databaseSnapshot: DatabaseSnapshot?
-        /// Not yet sent, and being sent, per commit.
+        /// Not yet sent, per commit.
         var pending: [CommitID: Contribution] = [:]
+        /// Sent with flush number `inflightSequence`, not yet acknowledged: sent again,
+        /// unchanged, until Redis acknowledges it (pending waits meanwhile).
         var inflight: [CommitID: Contribution] = [:]
+        var inflightSequence: UInt64?
         /// The sum of the deltas in `pending` and `inflight`.
         var unflushed: [Double] = []
         var lastRefresh: ContinuousClock.Instant = .now
@@ -74,6 +87,7 @@ public final class SharedPolicyState: Service, Sendable {
             databaseSnapshot = snapshot
             pending = pending.filter { !snapshot.sees($0.key) }
             inflight = inflight.filter { !snapshot.sees($0.key) }
+            if inflight.isEmpty { inflightSequence = nil }
             recomputeUnflushed()
         }
 
@@ -83,10 +97,10 @@ public final class SharedPolicyState: Service, Sendable {
             for i in contribution.delta.indices { unflushed[i] += contribution.delta[i] }
         }
 
-        /// Puts what was being sent back in line (merged per commit).
-        mutating func requeueInflight() {
-            for (commit, c) in inflight { pending[commit, default: Contribution(delta: [])].add(c) }
+        /// Marks the flush in flight as applied.
+        mutating func acknowledge() {
             inflight = [:]
+            inflightSequence = nil
         }
 
         mutating func recomputeUnflushed() {
@@ -161,6 +175,10 @@ public final class SharedPolicyState: Service, Sendable {
                 }
             case .missing:
                 try await rebuild(experiment)
+            case .corrupt(let reason):
+                logger.error("statistics in Redis are corrupt; rebuilding them from PostgreSQL",
+                             metadata: ["experiment": "\(experiment)", "reason": "\(reason)"])
+                try await rebuild(experiment, force: true)
             case .rebuilding:
                 guard ContinuousClock.now < deadline else {
                     throw StoreError(.unavailable, store: .redis,
@@ -173,28 +191,30 @@ public final class SharedPolicyState: Service, Sendable {
 
     /// Rebuilds `experiment`'s statistics from PostgreSQL if they are missing in Redis;
     /// if another rebuild holds them, waits (up to ``rebuildWait``) until it has installed them.
-    func rebuild(_ experiment: String) async throws {
+    /// With `force`, statistics that exist are replaced too (they are corrupt).
+    func rebuild(_ experiment: String, force: Bool = false) async throws {
         guard let rebuilder = rebuilder.withLockedValue({ $0 }) else {
             throw StoreError(.unavailable, store: .redis, message: "the statistics of '\(experiment)' are missing and no rebuilder is configured")
         }
-        if try await rebuilder.rebuild(experiment: experiment, force: false) != nil { return }
+        if try await rebuilder.rebuild(experiment: experiment, force: force) != nil { return }
         let deadline = ContinuousClock.now + Self.rebuildWait
         while ContinuousClock.now < deadline {
             switch try await store.policyState(experiment: experiment, length: 0) {
             case .ready: return
             case .missing: if try await rebuilder.rebuild(experiment: experiment, force: false) != nil { return }
+            case .corrupt: if try await rebuilder.rebuild(experiment: experiment, force: true) != nil { return }
             case .rebuilding: try await Task.sleep(for: .milliseconds(10))
             }
         }
     }
 
     /// Starts a rebuild in the background unless one is running on this replica.
-    private func requestRebuild(_ experiment: String) {
+    private func requestRebuild(_ experiment: String, force: Bool) {
         let start = rebuilding.withLockedValue { $0.insert(experiment).inserted }
         guard start else { return }
         Task {
             defer { _ = rebuilding.withLockedValue { $0.remove(experiment) } }
-            do { try await rebuild(experiment) } catch {
+            do { try await rebuild(experiment, force: force) } catch {
                 logger.error("rebuilding shared state from PostgreSQL failed; will retry", metadata: ["experiment": "\(experiment)", "error": "\(error)"])
             }
         }
@@ -233,7 +253,7 @@ public final class SharedPolicyState: Service, Sendable {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             try? await Task.sleep(for: flushInterval)
             let missing = await flushLock.withLock { await self.flushOnce(refreshDue: true) }
-            for key in missing { requestRebuild(key) }
+            for (key, force) in missing { requestRebuild(key, force: force) }
         }
         let deadline = ContinuousClock.now + Self.drainTimeout
         await flush(refreshDue: false)
@@ -261,8 +281,8 @@ public final class SharedPolicyState: Service, Sendable {
         var round = 0
         while true {
             let missing = await flushLock.withLock { await self.flushOnce(refreshDue: refreshDue) }
-            for key in missing {
-                do { try await rebuild(key) } catch {
+            for (key, force) in missing {
+                do { try await rebuild(key, force: force) } catch {
                     logger.warning("rebuilding shared state from PostgreSQL failed", metadata: ["experiment": "\(key)", "error": "\(error)"])
                 }
             }
@@ -290,32 +310,37 @@ public final class SharedPolicyState: Service, Sendable {
         var refresh: Bool
     }
 
-    /// One pipeline: every pending contribution, then a re-read of statistics that are due
-    /// or were just written.
-    /// Returns the experiments whose statistics Redis lacks.
-    private func flushOnce(refreshDue: Bool) async -> [String] {
+    /// One pipeline: per experiment the flush in flight (sent again) or else a new one of
+    /// everything pending, then a re-read of statistics that are due or were just written.
+    /// Returns the experiments whose statistics Redis lacks (false) or holds corrupt (true:
+    /// a forced rebuild).
+    private func flushOnce(refreshDue: Bool) async -> [String: Bool] {
         let now = ContinuousClock.now
-        // Move pending to inflight, so the view stays whole while the pipeline runs.
+        // Pending becomes a numbered flush in flight; the view stays whole while it is sent.
         let work: [FlushItem] = entries.withLockedValue { entries in
             var work: [FlushItem] = []
             for (key, var e) in entries {
                 let length = e.statistics?.count ?? 0
                 let due = refreshDue && length > 0 && now - e.lastRefresh >= refreshInterval
-                guard !e.pending.isEmpty || due else { continue }
-                var add: [String]?
-                if !e.pending.isEmpty {
-                    for (commit, c) in e.pending { e.inflight[commit, default: Contribution(delta: [])].add(c) }
+                if e.inflight.isEmpty && !e.pending.isEmpty {
+                    e.inflight = e.pending
                     e.pending = [:]
-                    var sum = Contribution(delta: [])
-                    for c in e.inflight.values { sum.add(c) }
-                    add = RedisStateStore.addCommand(experiment: key, epoch: e.epoch, delta: sum.delta, counters: sum.counters)
+                    e.inflightSequence = lastSequence.withLockedValue { $0 += 1; return $0 }
                 }
-                work.append(FlushItem(key: key, length: length, add: add, refresh: length > 0 && (due || add != nil)))
+                guard let sequence = e.inflightSequence, !e.inflight.isEmpty else {
+                    if due { work.append(FlushItem(key: key, length: length, add: nil, refresh: true)) }
+                    continue
+                }
+                var sum = Contribution(delta: [])
+                for c in e.inflight.values { sum.add(c) }
+                let add = RedisStateStore.addCommand(experiment: key, epoch: e.epoch, flush: .init(replica: replicaID, sequence: sequence),
+                                                     delta: sum.delta, counters: sum.counters)
+                work.append(FlushItem(key: key, length: length, add: add, refresh: length > 0))
                 entries[key] = e
             }
             return work
         }
-        guard !work.isEmpty else { return [] }
+        guard !work.isEmpty else { return [:] }
         var commands: [[String]] = []
         var replyIndex: [(add: Int?, read: Int?)] = []
         for item in work {
@@ -327,33 +352,39 @@ public final class SharedPolicyState: Service, Sendable {
         let replies: [RedisReply]
         do {
             let started = ContinuousClock.now
-            replies = try await store.run(commands)
+            replies = try await store.runEach(commands)
             Metrics.Timer(label: MetricNames.redisFlushSeconds).record(duration: ContinuousClock.now - started)
             health.withLockedValue { $0 = Health(lastSuccess: .now, lastError: nil) }
         } catch {
-            // Keep everything: inflight goes back to pending and is retried next time.
+            // Redis may or may not have run the pipeline: every flush in flight stays as it
+            // is and is sent again with its number, so it counts once either way.
             if let error = error as? StoreError { health.withLockedValue { $0.lastError = error } }
             logger.warning("flushing shared state to Redis failed; will retry", metadata: ["error": "\(error)"])
-            entries.withLockedValue { entries in
-                for item in work where entries[item.key] != nil { entries[item.key]!.requeueInflight() }
-            }
-            return []
+            return [:]
         }
-        var missing: [String] = []
+        var missing: [String: Bool] = [:]
         entries.withLockedValue { entries in
             for (item, indexes) in zip(work, replyIndex) {
                 guard var e = entries[item.key] else { continue }
                 if let add = indexes.add {
-                    let reply = RedisStateStore.parseAddReply(replies[add])
-                    if reply.applied {
-                        e.inflight = [:]
-                    } else {
-                        e.requeueInflight()
-                        if reply.epoch.isEmpty {
-                            missing.append(item.key)
-                        } else if let snapshot = reply.snapshot, !reply.epoch.hasPrefix(StoredPolicyState.fencePrefix) {
-                            e.adopt(epoch: reply.epoch, snapshot: snapshot)  // sent again next time, into the new epoch
+                    switch RedisStateStore.parseAddReply(replies[add]) {
+                    case .applied:
+                        e.acknowledge()
+                    case .otherEpoch(let epoch, let snapshot):
+                        if epoch.isEmpty {
+                            missing[item.key] = false
+                        } else if let snapshot, !epoch.hasPrefix(StoredPolicyState.fencePrefix) {
+                            e.adopt(epoch: epoch, snapshot: snapshot)  // sent again next time, into the new epoch
                         }
+                    case .overflow(let field):
+                        // Never applicable: the sums would stop being numbers. Rewards and
+                        // contexts are range-checked, so only a plugin's deltas can get here.
+                        logger.error("a flush would make a statistic non-finite; its deltas are dropped",
+                                     metadata: ["experiment": "\(item.key)", "field": "\(field)"])
+                        e.acknowledge()
+                    case .failed(let message):
+                        health.withLockedValue { $0.lastError = StoreError(.serverError, store: .redis, message: message) }
+                        logger.warning("Redis refused a flush; will retry", metadata: ["experiment": "\(item.key)", "error": "\(message)"])
                     }
                 }
                 if let read = indexes.read {
@@ -363,7 +394,10 @@ public final class SharedPolicyState: Service, Sendable {
                         e.statistics = values
                         e.lastRefresh = now
                     case .missing:
-                        if !missing.contains(item.key) { missing.append(item.key) }
+                        if missing[item.key] == nil { missing[item.key] = false }
+                    case .corrupt(let reason):
+                        logger.error("statistics in Redis are corrupt; rebuilding them", metadata: ["experiment": "\(item.key)", "reason": "\(reason)"])
+                        missing[item.key] = true
                     case .rebuilding:
                         break  // keep serving the last statistics until the rebuild installs new ones
                     }

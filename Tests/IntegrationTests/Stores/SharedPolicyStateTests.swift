@@ -117,3 +117,78 @@ struct DatabaseSnapshotTests {
         for bad in ["", "1:2", "5:3:", "1:5:9", "a:b:", "1:5:2,x"] { #expect(DatabaseSnapshot(bad) == nil, "\(bad)") }
     }
 }
+
+/// Flushes are applied exactly once, whatever Redis answers.
+extension SharedPolicyStateTests {
+    /// Statistic 0 and arm 0's assignment counter of `key`, as Redis holds them.
+    static func stored(_ redis: RedisConnection, _ key: String) throws -> (statistic: String?, assignments: String?) {
+        (try redis.command(["HGET", RedisStateStore.stateKey(key), "0"]).text,
+         try redis.command(["HGET", RedisStateStore.countersKey(key), "0:assignments"]).text)
+    }
+
+    @Test("a flush Redis refuses for one experiment is sent again alone; the others are applied exactly once")
+    func refusedFlushIsRetriedAlone() async throws {
+        let (a, components) = try await Self.replica()
+        let good = try await Self.experiment(components, "flush-ok")
+        let refused = try await Self.experiment(components, "flush-refused")
+        for key in [good, refused] { _ = try await a.statistics(experiment: key, length: 6) }
+        let redis = RedisConnection(endpoint: try .init(url: TestStores.redisURL))
+        defer { redis.close() }
+        // A counters key of the wrong type makes Redis refuse that experiment's flush (as OOM or READONLY would).
+        _ = try redis.command(["SET", RedisStateStore.countersKey(refused), "not a hash"])
+        let commit = try await Self.newCommit()
+        for key in [good, refused] {
+            a.add(experiment: key, commit: commit, delta: [1, 0, 0, 0, 0, 0])
+            a.count(experiment: key, arm: 0, commit: commit, assignments: 1)
+        }
+        await a.flush()  // rounds for 2 s: the refused flush never settles
+        #expect(try Self.stored(redis, good) == ("1", "1"))
+        #expect(try Self.stored(redis, refused).statistic == nil)
+        #expect(!a.isSettled(refused) && a.isSettled(good))
+        _ = try redis.command(["DEL", RedisStateStore.countersKey(refused)])
+        await a.flush()
+        #expect(try Self.stored(redis, refused) == ("1", "1"))
+        #expect(try Self.stored(redis, good) == ("1", "1"))
+        #expect(try await a.statistics(experiment: good, length: 6)[0] == 1)
+    }
+
+    @Test("a flush sent twice (its reply lost) counts once; one that would overflow writes nothing")
+    func flushIsIdempotent() async throws {
+        let (a, components) = try await Self.replica()
+        let key = try await Self.experiment(components, "flush-twice")
+        _ = try await a.statistics(experiment: key, length: 6)
+        let store = try await TestStores.stores().state
+        guard case .ready(let epoch, _, _) = try await store.policyState(experiment: key, length: 6) else {
+            Issue.record("no statistics in Redis")
+            return
+        }
+        let redis = RedisConnection(endpoint: try .init(url: TestStores.redisURL))
+        defer { redis.close() }
+        func add(_ sequence: UInt64, _ value: Double) async throws -> RedisStateStore.AddReply {
+            let command = RedisStateStore.addCommand(experiment: key, epoch: epoch, flush: .init(replica: "test", sequence: sequence),
+                                                     delta: [value, 0, 0, 0, 0, 0], counters: [0: ArmCounters(assignments: 1, rewardSum: value)])
+            return RedisStateStore.parseAddReply(try await store.runEach([command])[0])
+        }
+        #expect(try await add(1, 1) == .applied)
+        #expect(try await add(1, 1) == .applied)   // the same flush again
+        #expect(try await add(2, 2) == .applied)
+        #expect(try await add(1, 1) == .applied)   // an older one, late
+        #expect(try Self.stored(redis, key) == ("3", "2"))
+        #expect(try await add(3, 1.7e308) == .applied)
+        #expect(try await add(4, 1.7e308) == .overflow(field: "0"))
+        #expect(try Self.stored(redis, key).assignments == "3")  // nothing of the refused flush was written
+    }
+
+    @Test("a statistic Redis holds as 'inf' is never served: the statistics are rebuilt from PostgreSQL")
+    func corruptStatisticsAreRebuilt() async throws {
+        let (a, components) = try await Self.replica()
+        let key = try await Self.experiment(components, "corrupt")
+        _ = try await a.statistics(experiment: key, length: 6)
+        let redis = RedisConnection(endpoint: try .init(url: TestStores.redisURL))
+        defer { redis.close() }
+        _ = try redis.command(["HSET", RedisStateStore.stateKey(key), "0", "inf"])
+        let (b, _) = try await Self.replica()
+        #expect(try await b.statistics(experiment: key, length: 6) == [0, 0, 0, 0, 0, 0])
+        #expect(try Self.stored(redis, key).statistic == nil)
+    }
+}

@@ -49,9 +49,10 @@ public final class RedisStateStore: StateStore {
             let parts = field.split(separator: ":", maxSplits: 1)
             guard parts.count == 2, let arm = Int(parts[0]), result.indices.contains(arm) else { continue }
             switch parts[1] {
-            case "assignments": result[arm].assignments = Int64(value) ?? 0
-            case "rewards": result[arm].rewards = Int64(value) ?? 0
-            case "reward_sum": result[arm].rewardSum = Double(value) ?? 0
+            // Range-checked: a count is never negative, a sum always finite.
+            case "assignments": result[arm].assignments = Int64(value).map { max($0, 0) } ?? 0
+            case "rewards": result[arm].rewards = Int64(value).map { max($0, 0) } ?? 0
+            case "reward_sum": result[arm].rewardSum = Double(value).flatMap { $0.isFinite ? $0 : nil } ?? 0
             default: break
             }
         }
@@ -125,10 +126,13 @@ public final class RedisStateStore: StateStore {
         """
 
     /// A command that adds deltas and counter increments to an experiment's hashes if they
-    /// belong to `epoch`. Its reply is `{1}` when applied, else `{0, epoch, snapshot}` with
-    /// what the hash holds now ('' when missing).
-    static func addCommand(experiment: String, epoch: String?, delta: [Double], counters: [Int: ArmCounters]) -> [String] {
-        var args = ["EVAL", addScript, "2", stateKey(experiment), countersKey(experiment), epoch ?? ""]
+    /// belong to `epoch`, exactly once: `flush` (this replica's id and the sequence number of
+    /// this flush of the experiment) is recorded in the statistics hash with the addition, and
+    /// a flush already recorded is acknowledged without adding again. So a flush sent twice
+    /// (its reply was lost, or another command of the pipeline failed) counts once.
+    static func addCommand(experiment: String, epoch: String?, flush: FlushToken, delta: [Double], counters: [Int: ArmCounters]) -> [String] {
+        var args = ["EVAL", addScript, "2", stateKey(experiment), countersKey(experiment), epoch ?? "",
+                    "flush:" + flush.replica, String(flush.sequence)]
         let changed = delta.enumerated().filter { $0.element != 0 }
         args.append(String(changed.count))
         for (i, v) in changed { args += [String(i), String(v)] }
@@ -140,22 +144,64 @@ public final class RedisStateStore: StateStore {
         return args
     }
 
-    /// The reply of ``addCommand(experiment:epoch:delta:counters:)``: nil when applied, else
-    /// the epoch and snapshot the hash holds ('' / nil when missing or fenced).
-    static func parseAddReply(_ reply: RedisReply) -> (applied: Bool, epoch: String, snapshot: DatabaseSnapshot?) {
-        guard case .array(let items) = reply, let first = items.first, first == .integer(0) else { return (true, "", nil) }
-        let epoch = items.count > 1 ? items[1].text ?? "" : ""
-        let snapshot = items.count > 2 ? items[2].text.flatMap(DatabaseSnapshot.init) : nil
-        return (false, epoch, snapshot)
+    /// Who sent a flush, and which of that replica's flushes of an experiment it is.
+    struct FlushToken: Equatable {
+        /// Random per process: replicas never share one.
+        var replica: String
+        /// Increases with each new flush of an experiment by this replica; a flush sent again keeps its number.
+        var sequence: UInt64
     }
 
+    /// What Redis did with an ``addCommand(experiment:epoch:flush:delta:counters:)``.
+    enum AddReply: Equatable {
+        /// Added now, or added by an earlier send of the same flush.
+        case applied
+        /// The hash belongs to another epoch (`""` when missing; a fence while rebuilt); nothing was added.
+        case otherEpoch(String, DatabaseSnapshot?)
+        /// Adding would make a statistic or counter non-finite; nothing was added.
+        case overflow(field: String)
+        /// Redis refused the script (out of memory, read-only replica, ...); nothing was added.
+        case failed(String)
+    }
+
+    static func parseAddReply(_ reply: RedisReply) -> AddReply {
+        if case .error(let message) = reply { return .failed(message) }
+        guard case .array(let items) = reply, let first = items.first else { return .failed("unexpected reply \(reply)") }
+        switch first {
+        case .integer(1): return .applied
+        case .integer(0):
+            let epoch = items.count > 1 ? items[1].text ?? "" : ""
+            return .otherEpoch(epoch, items.count > 2 ? items[2].text.flatMap(DatabaseSnapshot.init) : nil)
+        case .integer(2): return .overflow(field: items.count > 1 ? items[1].text ?? "" : "")
+        default: return .failed("unexpected reply \(reply)")
+        }
+    }
+
+    /// Checks the epoch and the flush token, then checks that no sum becomes non-finite,
+    /// and only then writes: a script that fails half-way keeps what it wrote, so every
+    /// refusal comes before the first write.
     static let addScript = """
         local epoch = redis.call('HGET', KEYS[1], 'epoch')
         if epoch ~= ARGV[1] then
           return {0, epoch or '', redis.call('HGET', KEYS[1], 'snapshot') or ''}
         end
-        local n = tonumber(ARGV[2])
-        local i = 3
+        local done = redis.call('HGET', KEYS[1], ARGV[2])
+        if done and tonumber(done) >= tonumber(ARGV[3]) then return {1} end
+        local function finite(x) return x == x and x ~= math.huge and x ~= -math.huge end
+        local n = tonumber(ARGV[4])
+        local i = 5
+        for _ = 1, n do
+          local sum = (tonumber(redis.call('HGET', KEYS[1], ARGV[i])) or 0) + tonumber(ARGV[i + 1])
+          if not finite(sum) then return {2, ARGV[i]} end
+          i = i + 2
+        end
+        local j = i
+        while j <= #ARGV do
+          local sum = (tonumber(redis.call('HGET', KEYS[2], ARGV[j])) or 0) + tonumber(ARGV[j + 2])
+          if not finite(sum) or (ARGV[j + 1] == 'i' and math.abs(sum) >= 9.2e18) then return {2, ARGV[j]} end
+          j = j + 3
+        end
+        i = 5
         for _ = 1, n do
           redis.call('HINCRBYFLOAT', KEYS[1], ARGV[i], ARGV[i + 1])
           i = i + 2
@@ -168,6 +214,7 @@ public final class RedisStateStore: StateStore {
           end
           i = i + 3
         end
+        redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
         return {1}
         """
 
@@ -186,15 +233,24 @@ public final class RedisStateStore: StateStore {
         ["SET", stickyKey(experiment, unit: unit), "\(arm):\(propensity)", "NX", "EX", String(ttl), "GET"]
     }
 
+    /// The arm a sticky key holds; nil for no key or a value that is not an arm index and a
+    /// probability in (0, 1] (range-checked: a value read back from Redis is never trusted
+    /// to index an array). The caller also checks the arm against the experiment's arms.
     static func parseSticky(_ reply: RedisReply) -> HeldArm? {
         guard let text = reply.text else { return nil }
         let parts = text.split(separator: ":")
-        guard parts.count == 2, let arm = Int(parts[0]), let p = Double(parts[1]) else { return nil }
+        guard parts.count == 2, let arm = Int(parts[0]), arm >= 0, let p = Double(parts[1]), p > 0, p <= 1 else { return nil }
         return HeldArm(arm: arm, propensity: p)
     }
 
     public func ping() async throws {
         try await run([["PING"]])
+    }
+
+    /// Pipelines `commands` (with those of concurrent callers, in one round trip) and returns
+    /// every reply, error replies included (the caller judges each).
+    func runEach(_ commands: [[String]]) async throws -> [RedisReply] {
+        try await coalescer.submit(commands)
     }
 
     /// Pipelines `commands` (with those of concurrent callers, in one round trip); an error

@@ -11,6 +11,8 @@ public enum StoredPolicyState: Sendable, Equatable {
     case rebuilding
     /// Statistics built by rebuild `epoch` from `snapshot`, plus every delta added since.
     case ready(epoch: String, snapshot: DatabaseSnapshot, values: [Double])
+    /// A statistic that is not a finite number (written by something else): a forced rebuild replaces it.
+    case corrupt(reason: String)
 
     /// The epoch field while a rebuild runs: `rebuilding:<token>:<deadline in ms>`.
     static let fencePrefix = "rebuilding:"
@@ -29,7 +31,11 @@ public enum StoredPolicyState: Sendable, Equatable {
             case "epoch": epoch = value
             case "snapshot": snapshot = DatabaseSnapshot(value)
             default:
-                if let index = Int(field), values.indices.contains(index), let v = Double(value) { values[index] = v }
+                // Range-checked: Double("inf") parses, and the policy must never see it.
+                if let index = Int(field), values.indices.contains(index) {
+                    guard let v = Double(value), v.isFinite else { return .corrupt(reason: "statistic \(index) is '\(value.prefix(32))'") }
+                    values[index] = v
+                }
             }
         }
         guard let epoch else { return .missing }
