@@ -25,19 +25,20 @@ public struct Stores: Sendable {
 
     public init(repository: any ExperimentRepository, rewardLog: any RewardLog, state: RedisStateStore,
                 libraries: any PolicyLibraryRepository, backends: PostgresBackendRepository, results: PostgresResults,
-                logger: Logger = Logger(label: "switchboard")) {
+                flushInterval: Duration = .milliseconds(20), logger: Logger = Logger(label: "switchboard")) {
         self.backends = backends
         self.results = results
         self.repository = repository
         self.rewardLog = rewardLog
         self.state = state
         self.libraries = libraries
-        self.shared = SharedPolicyState(store: state, logger: logger)
+        self.shared = SharedPolicyState(store: state, flushInterval: flushInterval, logger: logger)
     }
 
     /// The real stores: PostgreSQL through libpq (`database`'s pool, and the group-commit
     /// writer's own connection) and Redis through hiredis (one pipelining thread).
-    public static func connect(database: PostgresDatabase, redisURL: String,
+    /// `flushInterval`: how often this replica sends its deltas and counts to Redis.
+    public static func connect(database: PostgresDatabase, redisURL: String, flushInterval: Duration = .milliseconds(20),
                                logger: Logger = Logger(label: "switchboard")) throws -> Stores {
         Stores(
             repository: PostgresExperimentRepository(database: database),
@@ -46,6 +47,7 @@ public struct Stores: Sendable {
             libraries: PostgresPolicyLibraryRepository(database: database),
             backends: PostgresBackendRepository(database: database),
             results: PostgresResults(database: database),
+            flushInterval: flushInterval,
             logger: logger
         )
     }
@@ -85,11 +87,15 @@ public struct ServiceComponents: Sendable {
     }
 
     /// Everything that runs in the background: the group-commit writer, the Redis flusher,
-    /// the default-reward sweep.
-    public func services(logger: Logger) -> [any Service] {
+    /// the default-reward sweep, the check of Redis against PostgreSQL (every `reconcileInterval`).
+    public func services(logger: Logger, reconcileInterval: Duration = .seconds(30)) -> [any Service] {
         var services = stores.services + [BackendBootstrap(backends: backends)]
         if let log = stores.rewardLog as? PostgresRewardLog {
             services.append(DefaultRewardService(repository: stores.repository, rewardLog: log, rewards: rewards, logger: logger))
+            if let rebuilder {
+                services.append(LearningReconciler(repository: stores.repository, rewardLog: log, state: stores.state, rebuilder: rebuilder,
+                                                   interval: reconcileInterval, logger: logger))
+            }
         }
         return services
     }

@@ -19,6 +19,9 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Listen on a non-loopback address even without API keys (every route, admin ones included, is then open).")
     var insecure = false
 
+    @Option(help: "How often each replica flushes its policy deltas and counts to Redis, in ms (env SWITCHBOARD_FLUSH_INTERVAL_MS; default 20).")
+    var flushIntervalMs: Int?
+
     @OptionGroup var common: CommonOptions
 
     func run() async throws {
@@ -27,6 +30,9 @@ struct Serve: AsyncParsableCommand {
         let host = self.host ?? env["SWITCHBOARD_HOST"] ?? "127.0.0.1"
         guard let port = self.port ?? Int(env["SWITCHBOARD_PORT"] ?? "8080"), (0...65535).contains(port) else {
             throw ValidationError("SWITCHBOARD_PORT must be a port number")
+        }
+        guard let flushMs = self.flushIntervalMs ?? Int(env["SWITCHBOARD_FLUSH_INTERVAL_MS"] ?? "20"), (1...600_000).contains(flushMs) else {
+            throw ValidationError("the flush interval must be 1 to 600000 ms")
         }
         let keys = APIKeys.fromEnvironment()
         if let refusal = ExposureCheck.refusal(host: host, keys: keys, insecure: insecure) { throw ValidationError(refusal) }
@@ -38,7 +44,7 @@ struct Serve: AsyncParsableCommand {
             let database = PostgresDatabase(url: urls.database, threadPool: threadPool)
             let applied = try await Migrator(database: database, logger: logger).migrate(migrations)
             if !applied.isEmpty { logger.info("applied migrations", metadata: ["names": "\(applied)"]) }
-            let stores = try Stores.connect(database: database, redisURL: urls.redis, logger: logger)
+            let stores = try Stores.connect(database: database, redisURL: urls.redis, flushInterval: .milliseconds(flushMs), logger: logger)
             let registry = PolicyRegistry(
                 folders: PluginFolders(common.resolvedPluginDirs),
                 cacheFolder: common.resolvedDataDir + "/plugin-cache", logger: logger)

@@ -72,7 +72,9 @@ public struct RewardsController<Context: RequestContext>: Sendable {
                     RewardResponse(decisionID: item.decisionID.lowercased(), metric: item.metric ?? RewardService.learningMetric,
                                    status: outcome.status, learned: outcome.learned)
                 case .failure(let error):
-                    RewardResponse(decisionID: item.decisionID, metric: item.metric ?? RewardService.learningMetric, error: Problem.from(error))
+                    RewardResponse(decisionID: item.decisionID, metric: item.metric ?? RewardService.learningMetric,
+                                   error: Problem.from(error) ?? Problem(.internalServerError, code: "internal", title: "Internal error",
+                                                                         detail: "storing this reward failed; the error was logged"))
                 }
             }
             let response = BatchResponse(

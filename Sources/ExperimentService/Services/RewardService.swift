@@ -65,14 +65,17 @@ public struct RewardService: Sendable {
     }
 
     /// Stores many rewards with one decision lookup and one group commit; each item gets
-    /// its own result, so one bad item does not fail the others.
+    /// its own result, so one bad item does not fail the others: every reward that was
+    /// committed is learned from, whatever happened to the rest of the request (a client
+    /// that retries a failed item gets `duplicate` for the others, and they were learned).
     ///
     /// The policy checks each reward first (a Bernoulli policy refuses 3.0 before anything
     /// is stored). After the commit, deltas and counters are added to this replica's shared
     /// state and reach Redis with the next flush (retried while Redis is down, so an
-    /// acknowledged reward is also learned from).
-    public func rewards(_ items: [Item]) async throws -> [Result<Outcome, ServiceError>] {
-        var results = [Result<Outcome, ServiceError>?](repeating: nil, count: items.count)
+    /// acknowledged reward is also learned from; a replica killed before its flush is
+    /// repaired by ``LearningReconciler``).
+    public func rewards(_ items: [Item]) async throws -> [Result<Outcome, any Error>] {
+        var results = [Result<Outcome, any Error>?](repeating: nil, count: items.count)
         var parsed: [(index: Int, id: UUID, metric: String)] = []
         for (i, item) in items.enumerated() {
             do throws(ServiceError) {
@@ -85,7 +88,7 @@ public struct RewardService: Sendable {
         var ready: [(index: Int, reward: Reward, delta: [Double]?)] = []
         for p in parsed {
             guard let decision = decisions[p.id] else {
-                results[p.index] = .failure(.unknownDecision(id: items[p.index].decisionID))
+                results[p.index] = .failure(ServiceError.unknownDecision(id: items[p.index].decisionID))
                 continue
             }
             do {
@@ -97,20 +100,29 @@ public struct RewardService: Sendable {
                 results[p.index] = .failure(error)
             }
         }
-        let outcomes = try await withThrowingTaskGroup(of: (Int, (outcome: RewardOutcome, commit: CommitID)).self) { group in
+        let outcomes = await withTaskGroup(of: (Int, Result<(outcome: RewardOutcome, commit: CommitID), any Error>).self) { group in
             for (n, item) in ready.enumerated() {
-                group.addTask { (n, try await rewardLog.record(item.reward)) }
+                group.addTask {
+                    do { return (n, .success(try await rewardLog.record(item.reward))) } catch { return (n, .failure(error)) }
+                }
             }
-            return try await group.reduce(into: [Int: (outcome: RewardOutcome, commit: CommitID)]()) { $0[$1.0] = $1.1 }
+            return await group.reduce(into: [Int: Result<(outcome: RewardOutcome, commit: CommitID), any Error>]()) { $0[$1.0] = $1.1 }
         }
         for (n, item) in ready.enumerated() {
             let id = items[item.index].decisionID
-            let commit = outcomes[n]?.commit ?? CommitID(0)
-            switch outcomes[n]?.outcome ?? .unknownDecision {
+            guard let written = outcomes[n] else { continue }
+            let outcome: RewardOutcome, commit: CommitID
+            switch written {
+            case .success(let w): (outcome, commit) = w
+            case .failure(let error):
+                results[item.index] = .failure(error)
+                continue
+            }
+            switch outcome {
             case .unknownDecision:
-                results[item.index] = .failure(.unknownDecision(id: id))
+                results[item.index] = .failure(ServiceError.unknownDecision(id: id))
             case .conflict(let existing):
-                results[item.index] = .failure(.rewardConflict(decisionID: id, metric: item.reward.metric, existing: existing, sent: item.reward.value))
+                results[item.index] = .failure(ServiceError.rewardConflict(decisionID: id, metric: item.reward.metric, existing: existing, sent: item.reward.value))
             case .duplicate:
                 results[item.index] = .success(Outcome(status: .duplicate, learned: false))
             case .recorded(let experiment, let arm):
@@ -122,6 +134,8 @@ public struct RewardService: Sendable {
                 results[item.index] = .success(Outcome(status: .recorded, learned: item.reward.learned))
             }
         }
+        // A single reward's store failure is the request's (a 503, not a batch item).
+        if items.count == 1, case .failure(let error)? = results[0], !(error is ServiceError) { throw error }
         return results.map { $0! }
     }
 

@@ -1,4 +1,4 @@
-import ExperimentService
+@testable import ExperimentService
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -108,6 +108,45 @@ struct RewardWindowAndBatchTests {
         try await withApp { client in
             let r = try await client.send(.post, "/v1/experiments", json: #"{"key": "x", "arms": [{"name": "a"}], "default_reward": 0}"#)
             #expect(try r.problem().detail == "field 'default_reward' needs reward_window_seconds (the default applies when the window ends)")
+        }
+    }
+
+    /// The real reward log, except that one decision's reward fails as if the connection broke.
+    struct FailingRewardLog: RewardLog {
+        let base: any RewardLog
+        let failing: UUID
+        func record(_ decision: Decision) async throws -> CommitID { try await base.record(decision) }
+        func record(_ decision: Decision, sticky: StickyClaim) async throws -> (decision: Decision, commit: CommitID) {
+            try await base.record(decision, sticky: sticky)
+        }
+        func decision(id: UUID) async throws -> Decision? { try await base.decision(id: id) }
+        func decisions(ids: [UUID]) async throws -> [UUID: Decision] { try await base.decisions(ids: ids) }
+        func record(_ reward: Reward) async throws -> (outcome: RewardOutcome, commit: CommitID) {
+            if reward.decisionID == failing { throw StoreError(.unavailable, store: .postgres, message: "test: the connection broke") }
+            return try await base.record(reward)
+        }
+        func ping() async throws { try await base.ping() }
+    }
+
+    @Test("in a batch where one reward fails, the committed ones are still learned (and the failed one says why)")
+    func committedRewardsOfAFailedBatchAreLearned() async throws {
+        let stores = try await TestStores.stores()
+        try await withApp(stores: stores) { client in
+            let key = TestStores.uniqueKey("batch-learn")
+            _ = try await client.send(.post, "/v1/experiments", json: #"{"key": "\#(key)", "arms": [{"name": "a"}, {"name": "b"}], "policy": {"name": "thompson"}}"#)
+            var ids: [UUID] = []
+            for i in 0..<3 {
+                let id = try await client.send(.post, "/v1/experiments/\(key)/assign", json: #"{"unit": "u\#(i)"}"#).decode(AssignResponse.self).decisionID
+                ids.append(try #require(UUID(uuidString: id)))
+            }
+            let catalog = ExperimentCatalog(repository: stores.repository, registry: TestStores.policies)
+            let service = RewardService(catalog: catalog, rewardLog: FailingRewardLog(base: stores.rewardLog, failing: ids[1]),
+                                        shared: stores.shared, logger: TestStores.logger)
+            let results = try await service.rewards(ids.map { .init(decisionID: $0.uuidString, metric: nil, value: 1) })
+            #expect(results.map { (try? $0.get())?.status } == [.recorded, nil, .recorded])
+            #expect(throws: StoreError.self) { try results[1].get() }
+            // This replica's view holds the two committed rewards' deltas (Thompson: successes and failures per arm).
+            #expect(try await stores.shared.statistics(experiment: key, length: 4).reduce(0, +) == 2)
         }
     }
 }

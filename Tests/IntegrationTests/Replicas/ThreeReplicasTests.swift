@@ -16,7 +16,8 @@ struct ThreeReplicasTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../..").standardizedFileURL.path
     static let binary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().path + "/switchboard"
 
-    static func start(count: Int, databaseURL: String = TestStores.databaseURL, redisURL: String = TestStores.redisURL) async throws -> [Replica] {
+    static func start(count: Int, databaseURL: String = TestStores.databaseURL, redisURL: String = TestStores.redisURL,
+                      arguments extra: [String] = []) async throws -> [Replica] {
         let folder = NSTemporaryDirectory() + "switchboard-replicas-\(UUID().uuidString.prefix(8))"
         var replicas: [Replica] = []
         for i in 0..<count {
@@ -24,7 +25,7 @@ struct ThreeReplicasTests {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: binary)
             process.arguments = ["serve", "--port", String(port), "--data-dir", "\(folder)/\(i)", "--sql-dir", root + "/sql",
-                                 "--plugin-dir", root + "/policies", "--log-level", "warning"]
+                                 "--plugin-dir", root + "/policies", "--log-level", "warning"] + extra
             var environment = ProcessInfo.processInfo.environment
             environment["DATABASE_URL"] = databaseURL
             environment["REDIS_URL"] = redisURL

@@ -80,6 +80,34 @@ extension PostgresRewardLog {
         }
     }
 
+    /// What PostgreSQL holds for an experiment: decisions and `reward`-metric rewards, all
+    /// of them and those stored before `settled` ago (which every live replica has flushed).
+    public struct LearningCounts: Sendable, Equatable {
+        public var decisions: Int64, settledDecisions: Int64
+        public var rewards: Int64, settledRewards: Int64
+    }
+
+    /// The counts that the Redis counters of `experiment` must match (see ``LearningReconciler``).
+    public func learningCounts(experiment: String, settled: Duration) async throws -> LearningCounts {
+        let seconds = String(Double(settled.components.seconds) + Double(settled.components.attoseconds) / 1e18)
+        let row = try await database.withConnection { conn in
+            try conn.query(Self.countLearning, [experiment, seconds]).rows.first
+        }
+        guard let row, row.count == 4 else {
+            throw StoreError(.unexpectedReply, store: .postgres, message: "the learning counts query returned no row")
+        }
+        let n = row.map { $0.flatMap { Int64($0) } ?? 0 }
+        return LearningCounts(decisions: n[0], settledDecisions: n[1], rewards: n[2], settledRewards: n[3])
+    }
+
+    static let countLearning = """
+        SELECT (SELECT count(*) FROM switchboard.decisions WHERE experiment = $1),
+               (SELECT count(*) FROM switchboard.decisions WHERE experiment = $1 AND created_at < now() - make_interval(secs => $2::float8)),
+               count(*), count(*) FILTER (WHERE r.created_at < now() - make_interval(secs => $2::float8))
+        FROM switchboard.rewards r JOIN switchboard.decisions d ON d.id = r.decision_id
+        WHERE d.experiment = $1 AND r.metric = 'reward'
+        """
+
     static let countDecisions = """
         SELECT arm_index, count(*) FROM switchboard.decisions WHERE experiment = $1 GROUP BY arm_index
         """

@@ -1,0 +1,71 @@
+import Logging
+import ServiceLifecycle
+
+/// Makes learning follow from the commit. A reward is committed first and reaches Redis
+/// with its replica's next flush; a replica killed in between (or any other loss between
+/// the two) leaves PostgreSQL with rewards that Redis never learned. Every `interval`, each
+/// replica compares, per experiment, the decisions and rewards that Redis counted with what
+/// PostgreSQL holds, and when they disagree rebuilds the experiment's statistics and
+/// counters from PostgreSQL (``StateRebuilder``, forced: exact while rewards keep coming).
+///
+/// A commit reaches Redis within a flush interval (20 ms) while its replica lives, so Redis
+/// must hold at least what was committed more than `settle` ago, and never more than what
+/// PostgreSQL holds now (Redis is read first). Anything else is repaired.
+public struct LearningReconciler: Service {
+    let repository: any ExperimentRepository
+    let rewardLog: PostgresRewardLog
+    let state: RedisStateStore
+    let rebuilder: StateRebuilder
+    let interval: Duration
+    let settle: Duration
+    let logger: Logger
+
+    public init(repository: any ExperimentRepository, rewardLog: PostgresRewardLog, state: RedisStateStore, rebuilder: StateRebuilder,
+                interval: Duration = .seconds(30), settle: Duration = .seconds(10), logger: Logger) {
+        self.repository = repository
+        self.rewardLog = rewardLog
+        self.state = state
+        self.rebuilder = rebuilder
+        self.interval = interval
+        self.settle = settle
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            // Jittered, so replicas started together do not check together.
+            try? await Task.sleep(for: interval * Double.random(in: 0.75...1.25))
+            guard !Task.isCancelled && !Task.isShuttingDownGracefully else { return }
+            do { try await reconcileAll() } catch {
+                logger.warning("checking Redis against PostgreSQL failed; will retry", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// Checks every experiment once; returns the keys it repaired.
+    @discardableResult
+    public func reconcileAll() async throws -> [String] {
+        var repaired: [String] = []
+        for experiment in try await repository.all() where try await reconcile(experiment) {
+            repaired.append(experiment.key)
+        }
+        return repaired
+    }
+
+    /// Checks one experiment and rebuilds it if Redis and PostgreSQL disagree; true if it did.
+    public func reconcile(_ experiment: Experiment) async throws -> Bool {
+        // Only statistics that exist: missing ones are rebuilt by the replicas that use them.
+        guard case .ready = try await state.policyState(experiment: experiment.key, length: 0) else { return false }
+        let counted = try await state.counters(experiment: experiment.key, armCount: experiment.arms.count)
+        let assignments = counted.reduce(0) { $0 + $1.assignments }, rewards = counted.reduce(0) { $0 + $1.rewards }
+        let stored = try await rewardLog.learningCounts(experiment: experiment.key, settled: settle)
+        let behind = assignments < stored.settledDecisions || rewards < stored.settledRewards
+        let ahead = assignments > stored.decisions || rewards > stored.rewards
+        guard behind || ahead else { return false }
+        logger.warning("Redis disagrees with PostgreSQL; rebuilding the experiment's statistics", metadata: [
+            "experiment": "\(experiment.key)", "redis_decisions": "\(assignments)", "redis_rewards": "\(rewards)",
+            "postgres_decisions": "\(stored.decisions)", "postgres_rewards": "\(stored.rewards)",
+        ])
+        return try await rebuilder.rebuild(experiment: experiment.key, force: true) != nil
+    }
+}

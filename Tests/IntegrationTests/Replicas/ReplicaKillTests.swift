@@ -1,0 +1,54 @@
+@testable import ExperimentService
+import Foundation
+import Testing
+
+/// Learning follows from the commit: rewards acknowledged by a replica that is killed
+/// before its flush reach the policy anyway.
+@Suite("A replica killed between commit and flush", .serialized)
+struct ReplicaKillTests {
+    @Test("rewards it committed but never flushed are learned: the reconciler rebuilds what Redis lacks")
+    func killedBeforeFlush() async throws {
+        let stores = try await TestStores.stores()
+        // A flush interval of 10 minutes: nothing this replica commits reaches Redis before the kill.
+        let replica = try await ThreeReplicasTests.start(count: 1, arguments: ["--flush-interval-ms", "600000"])[0]
+        defer { replica.process.waitUntilExit() }
+        let key = TestStores.uniqueKey("killed")
+        let created = try await ThreeReplicasTests.request(replica.base + "/v1/experiments", method: "POST", json: """
+            {"key": "\(key)", "arms": [{"name": "a"}, {"name": "b"}], "policy": {"name": "thompson"}}
+            """)
+        #expect(created.status == 201)
+        let rounds = 20
+        for i in 0..<rounds {
+            let assign = try await ThreeReplicasTests.request(replica.base + "/v1/experiments/\(key)/assign", method: "POST",
+                                                              json: #"{"unit": "user-\#(i)"}"#)
+            let decision = try JSONDecoder().decode(AssignResponse.self, from: assign.body).decisionID
+            let reward = try await ThreeReplicasTests.request(replica.base + "/v1/rewards", method: "POST",
+                                                              json: #"{"decision_id": "\#(decision)", "reward": \#(i % 2)}"#)
+            #expect(reward.status == 200)
+        }
+        kill(replica.process.processIdentifier, SIGKILL)
+
+        // The bug, reproduced: PostgreSQL has every reward, Redis none of them.
+        let components = ServiceComponents(stores: stores, policies: TestStores.policies, logger: TestStores.logger)
+        let log = try #require(stores.rewardLog as? PostgresRewardLog)
+        #expect(try await log.learningCounts(experiment: key, settled: .zero) == .init(decisions: 20, settledDecisions: 20, rewards: 20, settledRewards: 20))
+        #expect(try await stores.state.counters(experiment: key, armCount: 2).reduce(0) { $0 + $1.rewards } == 0)
+
+        let reconciler = LearningReconciler(repository: stores.repository, rewardLog: log, state: stores.state,
+                                            rebuilder: try #require(components.rebuilder), settle: .zero, logger: TestStores.logger)
+        let experiment = try await components.catalog.entry(key).experiment
+        #expect(try await reconciler.reconcile(experiment))
+        let counters = try await stores.state.counters(experiment: key, armCount: 2)
+        #expect(counters.reduce(0) { $0 + $1.assignments } == Int64(rounds))
+        #expect(counters.reduce(0) { $0 + $1.rewards } == Int64(rounds))
+        guard case .ready(_, _, let statistics) = try await stores.state.policyState(experiment: key, length: 4) else {
+            Issue.record("no statistics in Redis")
+            return
+        }
+        // Thompson: successes and failures per arm; every reward learned once.
+        #expect(statistics.reduce(0, +) == Double(rounds))
+        #expect(statistics[0] + statistics[2] == Double(rounds / 2))
+        // Once repaired, the check finds nothing to do.
+        #expect(try await reconciler.reconcile(experiment) == false)
+    }
+}
