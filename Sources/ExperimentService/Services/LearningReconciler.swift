@@ -33,9 +33,9 @@ public struct LearningReconciler: Service {
 
     public func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            // Jittered, so replicas started together do not check together.
-            try? await Task.sleep(for: interval * Double.random(in: 0.75...1.25))
-            guard !Task.isCancelled && !Task.isShuttingDownGracefully else { return }
+            // Jittered, so replicas started together do not check together; a shutdown ends the wait.
+            let wait = interval * Double.random(in: 0.75...1.25)
+            do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) } } catch { return }
             do { try await reconcileAll() } catch {
                 logger.warning("checking Redis against PostgreSQL failed; will retry", metadata: ["error": "\(error)"])
             }
