@@ -122,7 +122,7 @@ public struct PredictionController<Context: RequestContext>: Sendable {
     }
 
     /// `parameters` of a V2 request: the unit (default: the request id, else a new one per
-    /// request) and the context features.
+    /// request; either way a one-off unit, never claimed in Redis) and the context features.
     public struct InferParameters: Codable, Sendable {
         public var unit: String?
         public var context: [String: Double]?
@@ -163,7 +163,8 @@ public struct PredictionController<Context: RequestContext>: Sendable {
         let key = try context.parameters.require("key")
         let body = try await JSONBody.decode(InferRequest.self, from: request)
         let unit = body.parameters?.unit ?? body.id ?? UUID().uuidString.lowercased()
-        let p = try await service.predict(experiment: key, unit: unit, context: body.parameters?.context, inputs: try Self.tensors(body.inputs))
+        let p = try await service.predict(experiment: key, unit: unit, context: body.parameters?.context, inputs: try Self.tensors(body.inputs),
+                                          sticky: body.parameters?.unit != nil)
         return InferResponse(
             modelName: key, id: body.id,
             parameters: InferResponseParameters(decisionID: DecisionID.text(p.assignment.decisionID), variant: p.assignment.variant,

@@ -35,7 +35,7 @@ public struct AssignmentService: Sendable {
     /// An adaptive experiment's unit is claimed in Redis by the group commit, for the whole
     /// batch at once, just before the batch is written: one queue and one wait per request.
     public func assign(experiment key: String, unit: String, context: [String: Double]?) async throws -> Assignment {
-        try await assign(experiment: key, unit: unit, context: context, claimTiming: { _ in .withCommit }) { _ in () }.0
+        try await assign(experiment: key, unit: unit, context: context, sticky: true, claimTiming: { _ in .withCommit }) { _ in () }.0
     }
 
     /// What was chosen for a unit, before the decision is recorded.
@@ -67,8 +67,9 @@ public struct AssignmentService: Sendable {
     /// inputs do not fit the model leaves no decision behind). `claimTiming`, asked with
     /// the policy's choice, says when an adaptive experiment's unit is claimed; with
     /// ``ClaimTiming/withCommitRedoingIfHeld``, a redone `beforeRecording` that fails leaves
-    /// its decision recorded.
-    public func assign<Extra: Sendable>(experiment key: String, unit: String, context: [String: Double]?,
+    /// its decision recorded. Without `sticky` (a unit made up for one request, that never
+    /// returns) nothing is claimed in Redis.
+    public func assign<Extra: Sendable>(experiment key: String, unit: String, context: [String: Double]?, sticky: Bool,
                                         claimTiming: (Chosen) async throws -> ClaimTiming,
                                         beforeRecording: (Chosen) async throws -> Extra) async throws -> (Assignment, Extra) {
         try Self.validate(unit: unit)
@@ -87,7 +88,7 @@ public struct AssignmentService: Sendable {
             choice = .certain(experiment.controlIndex, arms: experiment.arms.count)
             label = "control (\(experiment.status.rawValue))"
         case .running:
-            (choice, claim, timing) = try await decide(entry, context: vector, unit: unit, seed: seed, claimTiming: claimTiming)
+            (choice, claim, timing) = try await decide(entry, context: vector, unit: unit, seed: seed, sticky: sticky, claimTiming: claimTiming)
             label = entry.policy.plugin.id
         }
         var extra = try await beforeRecording(Chosen(entry: entry, arm: choice.arm, context: vector, seed: seed, unit: unit))
@@ -127,14 +128,14 @@ public struct AssignmentService: Sendable {
     /// user keeps their variant while the policy learns. Claimed with the group commit, the
     /// policy's choice comes back with the claim to make; claimed first, the choice is the
     /// arm the unit holds.
-    func decide(_ entry: ExperimentCatalog.Entry, context: [Double], unit: String, seed: UInt64,
+    func decide(_ entry: ExperimentCatalog.Entry, context: [Double], unit: String, seed: UInt64, sticky: Bool,
                 claimTiming: (Chosen) async throws -> ClaimTiming) async throws -> (Choice, StickyClaim?, ClaimTiming) {
         let key = entry.experiment.key
         let arms = entry.experiment.arms.count
         let statistics = try await shared.statistics(experiment: key, length: entry.policy.stateLength)
         let choice = try choose(entry, state: statistics, context: context, unit: unit, seed: seed)
-        // A fixed split claims nothing: its choice is final (`.first`: nothing to redo).
-        guard entry.policy.plugin.name != ExperimentCatalog.defaultPolicy else { return (choice, nil, .first) }
+        // A fixed split claims nothing: its choice is final (`.first`: nothing to redo); nor does a one-off unit.
+        guard sticky, entry.policy.plugin.name != ExperimentCatalog.defaultPolicy else { return (choice, nil, .first) }
         let ttl = entry.experiment.stickyTTLSeconds ?? Self.defaultStickySeconds
         let timing = try await claimTiming(Chosen(entry: entry, arm: choice.arm, context: context, seed: seed, unit: unit))
         if case .first = timing {

@@ -36,8 +36,11 @@ public struct PredictionService: Sendable {
     /// The most arms an ensemble combines.
     static let maxEnsemble = 8
 
-    public func predict(experiment key: String, unit: String, context: [String: Double]?, inputs: [Tensor]) async throws -> Prediction {
-        let (assignment, result) = try await assignments.assign(experiment: key, unit: unit, context: context,
+    /// Predicts for `unit`; with `sticky` false (a unit made up for this one request) the
+    /// unit is not claimed in Redis, since it never returns.
+    public func predict(experiment key: String, unit: String, context: [String: Double]?, inputs: [Tensor],
+                        sticky: Bool = true) async throws -> Prediction {
+        let (assignment, result) = try await assignments.assign(experiment: key, unit: unit, context: context, sticky: sticky,
                                                                 claimTiming: claimTiming) { chosen in
             guard Self.combines(chosen.entry) else {
                 return (try await infer(try await endpoint(chosen.entry.experiment, arm: chosen.arm), inputs), nil as [(String, Double)]?)

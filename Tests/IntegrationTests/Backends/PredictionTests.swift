@@ -213,6 +213,31 @@ struct PredictionTests {
         }
     }
 
+    @Test("a V2 infer without a unit leaves no sticky key in Redis; one with a unit leaves one")
+    func anonymousInferIsNotSticky() async throws {
+        try await withApp(policies: Self.fixture.policies) { client in
+            let model = TestStores.uniqueKey("iris")
+            try await register(client, model, model: Self.fixture.iris)
+            let key = TestStores.uniqueKey("v2-anon")
+            let created = try await client.send(.post, "/v1/experiments", json: #"{"key": "\#(key)", "arms": [{"name": "a", "backend": "\#(model)"}, {"name": "b", "backend": "\#(model)"}], "policy": {"name": "thompson"}}"#)
+            #expect(created.status == .created)
+            for i in 0..<5 {
+                let body = i.isMultiple(of: 2) ? #"{"inputs": \#(Self.input)}"# : #"{"id": "req-\#(i)", "inputs": \#(Self.input)}"#
+                #expect(try await client.send(.post, "/v2/models/\(key)/infer", json: body).status == .ok)
+            }
+            let redis = RedisConnection(endpoint: try .init(url: TestStores.redisURL))
+            defer { redis.close() }
+            func stickyKeys() throws -> Int {
+                guard case .array(let keys) = try redis.command(["KEYS", "sb:{\(key)}:sticky:*"]) else { return -1 }
+                return keys.count
+            }
+            #expect(try stickyKeys() == 0)
+            #expect(try await client.send(.post, "/v2/models/\(key)/infer", json: #"{"parameters": {"unit": "u1"}, "inputs": \#(Self.input)}"#).status == .ok)
+            #expect(try stickyKeys() == 1)
+            #expect(try await TestStores.query("SELECT count(*) FROM switchboard.decisions WHERE experiment = $1", [key]) == [["6"]])
+        }
+    }
+
     @Test("the oip-http backend forwards to a real Open Inference Protocol server (a live Switchboard) without blocking")
     func forwardsToOpenInferenceServer() async throws {
         let f = Self.fixture
