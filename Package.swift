@@ -63,6 +63,7 @@ let package = Package(
             dependencies: [
                 "CLibPQ", "CHiredis", "PluginHost", "PolicyABI",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,5 +1,6 @@
 import Prometheus
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import NIOPosix
@@ -103,10 +104,12 @@ public struct ServiceComponents: Sendable {
 
 /// Builds the router: open health routes, client routes and admin routes (each behind
 /// its API-key check), all behind the problem-response middleware.
-public func buildRouter(_ components: ServiceComponents, keys: APIKeys, metrics: PrometheusCollectorRegistry? = nil) -> Router<BasicRequestContext> {
+public func buildRouter(_ components: ServiceComponents, keys: APIKeys, metrics: PrometheusCollectorRegistry? = nil,
+                        limits: ServerLimits = ServerLimits()) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: ProblemMiddleware())
+    router.add(middleware: InFlightLimitMiddleware(limit: limits.maxInFlight))
     let client = router.group().add(middleware: AuthMiddleware(keys: keys, required: .client))
     let admin = router.group().add(middleware: AuthMiddleware(keys: keys, required: .admin))
     let stores = components.stores
@@ -130,13 +133,15 @@ public func buildRouter(_ components: ServiceComponents, keys: APIKeys, metrics:
 /// Builds the HTTP application on `host:port`, with its background services.
 public func buildApplication(
     host: String, port: Int, stores: Stores, policies: PolicyRegistry, keys: APIKeys = APIKeys(admin: [], client: []),
-    metrics: PrometheusCollectorRegistry? = nil, logger: Logger,
+    metrics: PrometheusCollectorRegistry? = nil, limits: ServerLimits = ServerLimits(), logger: Logger,
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let components = ServiceComponents(stores: stores, policies: policies, logger: logger)
     return Application(
-        router: buildRouter(components, keys: keys, metrics: metrics),
-        configuration: .init(address: .hostname(host, port: port), serverName: "switchboard"),
+        router: buildRouter(components, keys: keys, metrics: metrics, limits: limits),
+        server: .http1(configuration: .init(idleTimeout: TimeAmount(limits.idleTimeout))),
+        configuration: .init(address: .hostname(host, port: port), serverName: "switchboard",
+                             availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections)),
         services: components.services(logger: logger),
         onServerRunning: onServerRunning,
         logger: logger

@@ -64,8 +64,18 @@ public final class PluginHostServices: Sendable {
             services.logger.warning("plugin reported a metric with an invalid name", metadata: ["name": "\(key)"])
             return
         }
-        services.counters.withLock { $0[key, default: 0] += value }
+        // Label values come from plugins: at most `maxMetricNames` distinct ones, so a plugin
+        // cannot grow the metrics page (and Prometheus's series) without bound.
+        let kept = services.counters.withLock { counters -> Bool in
+            guard counters[key] != nil || counters.count < maxMetricNames else { return false }
+            counters[key, default: 0] += value
+            return true
+        }
+        if !kept { services.logger.warning("plugin metric dropped: too many distinct names", metadata: ["name": "\(key)"]) }
     }
+
+    /// The most distinct metric names the plugins of a process may report.
+    public static let maxMetricNames = 64
 }
 
 /// An error a plugin returned through `sb_host_api.error_new`.

@@ -12,7 +12,8 @@ extension Problem {
             return from(error)
         case let error as StoreError where error.code == .unavailable:
             return Problem(.serviceUnavailable, code: "store-unavailable", title: "A data store is unavailable",
-                           detail: "\(error.store.rawValue) is unreachable: \(error.message)", retryAfter: 1)
+                           // No host, port or user: the store's own message goes to the log only.
+                           detail: "\(error.store.rawValue) is unreachable; retry shortly", retryAfter: 1)
         case let error as HTTPError:
             return Problem(error.status, code: "http-\(error.status.code)", title: error.status.reasonPhrase,
                            detail: error.body ?? defaultDetail(error.status))

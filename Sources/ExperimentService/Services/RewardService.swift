@@ -126,7 +126,9 @@ public struct RewardService: Sendable {
             case .duplicate:
                 results[item.index] = .success(Outcome(status: .duplicate, learned: false))
             case .recorded(let experiment, let arm):
-                Counter(label: MetricNames.rewards, dimensions: [("experiment", experiment), ("metric", item.reward.metric)]).increment()
+                // Labels only from declared values: a client names any metric it likes.
+                let metric = item.reward.metric == Self.learningMetric ? Self.learningMetric : "other"
+                Counter(label: MetricNames.rewards, dimensions: [("experiment", experiment), ("metric", metric)]).increment()
                 if item.reward.metric == Self.learningMetric {
                     shared.count(experiment: experiment, arm: arm, commit: commit, rewards: 1, rewardSum: item.reward.value)
                 }
