@@ -43,7 +43,7 @@ enum ChildProcess {
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var pid: pid_t = 0
         let status = withCStringArray(argv + arguments) { args in
-            withCStringArray(ProcessInfo.processInfo.environment.map { "\($0)=\($1)" }) { env in
+            withCStringArray(environment().map { "\($0)=\($1)" }) { env in
                 posix_spawn(&pid, argv[0], &actions, &attributes,
                             args.map { $0.map { UnsafeMutablePointer(mutating: $0) } },
                             env.map { $0.map { UnsafeMutablePointer(mutating: $0) } })
@@ -66,6 +66,12 @@ enum ChildProcess {
         while waitpid(pid, &wstatus, 0) < 0 && errno == EINTR {}
         let exitCode: Int32 = (wstatus & 0x7f) == 0 ? (wstatus >> 8) & 0xff : 128 + (wstatus & 0x7f)
         return Outcome(status: exitCode, output: String(decoding: output, as: UTF8.self))
+    }
+
+    /// What a helper program gets of our environment: the search path, the locale and the
+    /// time zone, nothing else (never the API keys, the store URLs or other secrets).
+    static func environment(_ ours: [String: String] = ProcessInfo.processInfo.environment) -> [String: String] {
+        ours.filter { name, _ in ["PATH", "LANG", "LANGUAGE", "TZ"].contains(name) || name.hasPrefix("LC_") }
     }
 
     /// The last `count` non-empty lines of `text`, joined with " | " to stay on one line.

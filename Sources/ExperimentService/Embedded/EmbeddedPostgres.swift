@@ -8,22 +8,24 @@ import Glibc
 /// PostgreSQL refuses to run as root, and these machines run everything as root, so when
 /// we are root the server runs as the `postgres` system user (through `setpriv`) and owns
 /// its data folder. It listens on 127.0.0.1 only, on the given port, with no Unix socket,
-/// and trusts local connections as the `switchboard` role (a private development server).
+/// and takes only the `switchboard` role with its generated password (SCRAM-SHA-256).
 struct EmbeddedPostgres {
     let folder: String
     let logFile: String
     let port: Int
+    let password: String
     let binDir: String
     let user: String?
 
-    /// The URL clients connect with.
-    var url: String { "postgresql://switchboard@127.0.0.1:\(port)/switchboard" }
+    /// The URL clients connect with (it holds the password).
+    var url: String { "postgresql://switchboard:\(password)@127.0.0.1:\(port)/switchboard" }
 
     /// Prepares to run a server in `folder` (absolute), finding the binaries and the user.
-    init(folder: String, logFile: String, port: Int) throws {
+    init(folder: String, logFile: String, port: Int, password: String) throws {
         self.folder = folder
         self.logFile = logFile
         self.port = port
+        self.password = password
         self.binDir = try Self.findBinaries()
         self.user = geteuid() == 0 ? "postgres" : nil
         if let user { try Self.checkReachable(folder, by: user) }
@@ -41,10 +43,21 @@ struct EmbeddedPostgres {
             }
         }
         chmod(folder, 0o700)
-        if !FileManager.default.fileExists(atPath: folder + "/PG_VERSION") {
-            let r = try ChildProcess.run(binDir + "/initdb", ["-D", folder, "-U", "switchboard", "-A", "trust", "-E", "UTF8", "--locale=C"], asUser: user)
+        chmod(logFile, 0o600)
+        let owner = user.flatMap { getpwnam($0) }.map { (uid: $0.pointee.pw_uid, gid: $0.pointee.pw_gid) }
+        let fresh = !FileManager.default.fileExists(atPath: folder + "/PG_VERSION")
+        if fresh {
+            // The password goes in through a file only the server's user can read, never a command line.
+            // Beside the data folder: initdb wants that folder empty.
+            let passwordFile = URL(fileURLWithPath: folder).deletingLastPathComponent().path + "/initdb-password"
+            try StoreSecrets.writeOwnerOnly(passwordFile, password + "\n", owner: owner)
+            defer { unlink(passwordFile) }
+            let r = try ChildProcess.run(binDir + "/initdb", ["-D", folder, "-U", "switchboard", "--auth=scram-sha-256",
+                                                              "--pwfile=" + passwordFile, "-E", "UTF8", "--locale=C"], asUser: user)
             guard r.status == 0 else { throw EmbeddedStoreError("initdb failed in \(folder): \(ChildProcess.tail(r.output))") }
         }
+        let hba = try String(contentsOfFile: folder + "/pg_hba.conf", encoding: .utf8)
+        let trusting = hba.split(separator: "\n").contains { !$0.hasPrefix("#") && $0.split(separator: " ").last == "trust" }
         if try pgCtl(["status", "-D", folder]).status == 0 {
             // We hold the data-folder lock, so this server was left behind by an earlier run that died.
             _ = try pgCtl(["stop", "-D", folder, "-m", "fast", "-w", "-t", "60"])
@@ -54,7 +67,25 @@ struct EmbeddedPostgres {
         guard r.status == 0 else {
             throw EmbeddedStoreError("PostgreSQL did not start on 127.0.0.1:\(port): \(ChildProcess.tail(ofFile: logFile)) (log: \(logFile))")
         }
+        if trusting {
+            // A folder made by an earlier version trusted every local connection: set the
+            // password while it still does, then take only SCRAM from now on.
+            try setPassword()
+            try StoreSecrets.writeOwnerOnly(folder + "/pg_hba.conf", Self.hba, owner: owner)
+            guard try pgCtl(["reload", "-D", folder]).status == 0 else { throw EmbeddedStoreError("PostgreSQL did not reload pg_hba.conf") }
+        }
         try createDatabase()
+    }
+
+    /// Only the `switchboard` role, over TCP from 127.0.0.1, with its password.
+    static let hba = "host all switchboard 127.0.0.1/32 scram-sha-256\n"
+
+    private func setPassword() throws {
+        let admin = PostgresConnection(url: "postgresql://switchboard@127.0.0.1:\(port)/postgres")
+        defer { admin.close() }
+        // The password is 64 hex digits we made (StoreSecrets), so it needs no quoting.
+        precondition(StoreSecrets.isValid(password))
+        try admin.query("ALTER ROLE switchboard PASSWORD '\(password)'")
     }
 
     /// Stops the server (fast shutdown: running transactions are rolled back). Blocking.
@@ -64,7 +95,7 @@ struct EmbeddedPostgres {
     }
 
     private func createDatabase() throws {
-        let admin = PostgresConnection(url: "postgresql://switchboard@127.0.0.1:\(port)/postgres")
+        let admin = PostgresConnection(url: "postgresql://switchboard:\(password)@127.0.0.1:\(port)/postgres")
         defer { admin.close() }
         if try admin.query("SELECT 1 FROM pg_database WHERE datname = 'switchboard'").count == 0 {
             try admin.query("CREATE DATABASE switchboard")

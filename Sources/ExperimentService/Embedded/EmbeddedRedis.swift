@@ -4,19 +4,25 @@ import Glibc
 #endif
 
 /// A private Redis server (Debian's `redis-server`) on 127.0.0.1, with no persistence:
-/// Redis is only a cache here, and PostgreSQL is the record.
+/// Redis is only a cache here, and PostgreSQL is the record. It takes clients with its
+/// generated password only (`requirepass`, set in an owner-only config file, not on the
+/// command line where `ps` would show it).
 struct EmbeddedRedis {
     let folder: String
     let port: Int
+    let password: String
     let executable: String
 
-    var url: String { "redis://127.0.0.1:\(port)" }
+    /// The URL clients connect with (it holds the password).
+    var url: String { "redis://:\(password)@127.0.0.1:\(port)" }
     private var pidFile: String { folder + "/redis.pid" }
     private var logFile: String { folder + "/redis.log" }
+    private var configFile: String { folder + "/redis.conf" }
 
-    init(folder: String, port: Int) throws {
+    init(folder: String, port: Int, password: String) throws {
         self.folder = folder
         self.port = port
+        self.password = password
         self.executable = try Self.findExecutable()
     }
 
@@ -24,13 +30,15 @@ struct EmbeddedRedis {
     /// us and we stop it in order) and waits until it answers PING. Blocking.
     func start() throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        chmod(folder, 0o700)
         if let pid = runningPID() {
             // We hold the data-folder lock: this server was left behind by an earlier run that died.
             kill(pid, SIGTERM)
             waitForExit(pid)
         }
+        try StoreSecrets.writeOwnerOnly(configFile, "requirepass \(password)\n")
         let r = try ChildProcess.run(executable, [
-            "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            configFile, "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
             "--dir", folder, "--daemonize", "yes", "--pidfile", pidFile, "--logfile", logFile,
         ])
         guard r.status == 0 else { throw EmbeddedStoreError("redis-server failed to start: \(ChildProcess.tail(r.output))") }

@@ -9,11 +9,18 @@ import ServiceLifecycle
 ///
 /// ```
 /// <folder>/switchboard.lock   held while running (one switchboard per folder)
+/// <folder>/secrets            the generated PostgreSQL and Redis passwords (kept between runs)
 /// <folder>/postgres/          PostgreSQL data (kept between runs)
 /// <folder>/postgres.log
-/// <folder>/redis/             Redis pid file and log (no data: Redis is a cache)
+/// <folder>/redis/             Redis config, pid file and log (no data: Redis is a cache)
 /// <folder>/stores.env         DATABASE_URL=... and REDIS_URL=... while running
 /// ```
+///
+/// Both servers take only their generated password (SCRAM-SHA-256 for PostgreSQL,
+/// `requirepass` for Redis). The folder is listable by its owner only (mode 711: the
+/// `postgres` user may pass through it to its own data), and every file that holds a
+/// password is mode 600. The servers are started with a minimal environment, so the API
+/// keys and store URLs of this process never reach them.
 ///
 /// As a `Service`, it waits for graceful shutdown and then stops both servers; put it
 /// first in a `ServiceGroup` so it stops last.
@@ -46,10 +53,12 @@ public final class EmbeddedStores: Service, Sendable {
         let absolute = URL(fileURLWithPath: folder).standardizedFileURL.path
         return try await NIOThreadPool.singleton.runIfActive {
             try FileManager.default.createDirectory(atPath: absolute, withIntermediateDirectories: true)
+            chmod(absolute, 0o711)
             let lock = try DataFolderLock(folder: absolute)
+            let secrets = try StoreSecrets.load(folder: absolute)
             let postgres = try EmbeddedPostgres(
-                folder: absolute + "/postgres", logFile: absolute + "/postgres.log", port: try FreePort.find())
-            let redis = try EmbeddedRedis(folder: absolute + "/redis", port: try FreePort.find())
+                folder: absolute + "/postgres", logFile: absolute + "/postgres.log", port: try FreePort.find(), password: secrets.postgres)
+            let redis = try EmbeddedRedis(folder: absolute + "/redis", port: try FreePort.find(), password: secrets.redis)
             logger.info("starting embedded PostgreSQL and Redis", metadata: ["folder": "\(absolute)"])
             try postgres.start()
             do {
@@ -59,9 +68,9 @@ public final class EmbeddedStores: Service, Sendable {
                 throw error
             }
             let stores = EmbeddedStores(folder: absolute, postgres: postgres, redis: redis, lock: lock, logger: logger)
-            try? "DATABASE_URL=\(stores.databaseURL)\nREDIS_URL=\(stores.redisURL)\n"
-                .write(toFile: stores.envFile, atomically: true, encoding: .utf8)
-            logger.info("embedded stores ready", metadata: ["postgres": "\(stores.databaseURL)", "redis": "\(stores.redisURL)"])
+            try StoreSecrets.writeOwnerOnly(stores.envFile, "DATABASE_URL=\(stores.databaseURL)\nREDIS_URL=\(stores.redisURL)\n")
+            logger.info("embedded stores ready", metadata: ["postgres": "127.0.0.1:\(postgres.port)", "redis": "127.0.0.1:\(redis.port)",
+                                                           "urls": "\(stores.envFile)"])
             return stores
         }
     }

@@ -9,7 +9,9 @@ struct EmbeddedStoresTests {
         let folder = "/tmp/switchboard-embedded-\(UUID().uuidString.prefix(8))"
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        setenv("SWITCHBOARD_LEAK_CHECK", "must-not-reach-the-stores", 1)
         let stores = try await EmbeddedStores.start(folder: folder, logger: TestStores.logger)
+        unsetenv("SWITCHBOARD_LEAK_CHECK")
         do {
             let db = PostgresConnection(url: stores.databaseURL)
             #expect(try db.query("SELECT current_database(), current_user").rows == [["switchboard", "switchboard"]])
@@ -18,6 +20,7 @@ struct EmbeddedStoresTests {
             #expect(try redis.command(["PING"]) == .status("PONG"))
             redis.close()
             #expect(FileManager.default.fileExists(atPath: stores.envFile))
+            try Self.checkSecured(stores, folder: folder)
 
             await #expect { _ = try await EmbeddedStores.start(folder: folder, logger: TestStores.logger) } throws: {
                 "\($0)".contains("is in use by another switchboard process (PID \(getpid()))")
@@ -30,6 +33,47 @@ struct EmbeddedStoresTests {
         #expect(!FileManager.default.fileExists(atPath: stores.envFile))
         #expect(throws: StoreError.self) { try PostgresConnection(url: stores.databaseURL, connectTimeoutSeconds: 1).query("SELECT 1") }
         #expect(throws: StoreError.self) { try RedisConnection(endpoint: try .init(url: stores.redisURL)).command(["PING"]) }
+    }
+
+    /// Both servers refuse clients without the generated password; files holding it are
+    /// owner-only; the servers did not inherit this process's environment.
+    static func checkSecured(_ stores: EmbeddedStores, folder: String) throws {
+        let pgPort = try #require(URLComponents(string: stores.databaseURL)?.port)
+        let redisPort = try #require(URLComponents(string: stores.redisURL)?.port)
+        #expect(URLComponents(string: stores.databaseURL)?.password?.count == 64)
+        #expect(throws: StoreError.self) {
+            try PostgresConnection(url: "postgresql://switchboard@127.0.0.1:\(pgPort)/switchboard", connectTimeoutSeconds: 2).query("SELECT 1")
+        }
+        #expect(throws: StoreError.self) {
+            try PostgresConnection(url: "postgresql://switchboard:wrong@127.0.0.1:\(pgPort)/switchboard", connectTimeoutSeconds: 2).query("SELECT 1")
+        }
+        let anonymous = RedisConnection(endpoint: try .init(url: "redis://127.0.0.1:\(redisPort)"))
+        defer { anonymous.close() }
+        guard case .error(let refusal) = try anonymous.command(["GET", "x"]) else {
+            Issue.record("Redis answered a client without the password")
+            return
+        }
+        #expect(refusal.hasPrefix("NOAUTH"))
+        func mode(_ path: String) throws -> Int {
+            (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int) ?? -1
+        }
+        #expect(try mode(stores.envFile) == 0o600)
+        #expect(try mode(folder + "/secrets") == 0o600)
+        #expect(try mode(folder + "/redis/redis.conf") == 0o600)
+        #expect(try mode(folder) & 0o066 == 0, "the data folder is listable by others")
+        let redisPID = try String(contentsOfFile: folder + "/redis/redis.pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let postgresPID = try #require(try String(contentsOfFile: folder + "/postgres/postmaster.pid", encoding: .utf8).split(separator: "\n").first)
+        for pid in [redisPID, String(postgresPID)] {
+            let environment = try String(decoding: Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/environ")), as: UTF8.self)
+            #expect(!environment.contains("SWITCHBOARD_LEAK_CHECK"), "process \(pid) inherited our environment")
+        }
+    }
+
+    @Test("helper programs get the path, locale and time zone of our environment, never keys or URLs")
+    func childEnvironment() {
+        let ours = ["PATH": "/usr/bin", "LANG": "C.UTF-8", "LC_ALL": "C", "TZ": "UTC", "SWITCHBOARD_ADMIN_KEYS": "a", "SWITCHBOARD_CLIENT_KEYS": "c",
+                    "DATABASE_URL": "postgresql://x", "REDIS_URL": "redis://x", "AWS_SECRET_ACCESS_KEY": "s"]
+        #expect(ChildProcess.environment(ours) == ["PATH": "/usr/bin", "LANG": "C.UTF-8", "LC_ALL": "C", "TZ": "UTC"])
     }
 
     @Test("a missing PostgreSQL binary folder is a one-line error that says what to do")

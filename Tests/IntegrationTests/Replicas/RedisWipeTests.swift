@@ -29,7 +29,7 @@ struct RedisWipeTests {
         // into their Redis, so a database shared with other tests would take their defaults.
         let databaseURL = try await Self.privateDatabase()
         let folder = NSTemporaryDirectory() + "switchboard-wipe-\(UUID().uuidString.prefix(8))"
-        let redis = try EmbeddedRedis(folder: folder, port: try FreePort.find())
+        let redis = try EmbeddedRedis(folder: folder, port: try FreePort.find(), password: StoreSecrets.random())
         try redis.start()
         defer { redis.stop(); try? FileManager.default.removeItem(atPath: folder) }
         let replicas = try await ThreeReplicasTests.start(count: 3, databaseURL: databaseURL, redisURL: redis.url)
