@@ -46,11 +46,14 @@ let package = Package(
             linkerSettings: [.unsafeFlags(["-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/PoliciesPlugin/exports.map"])]
         ),
 
+        // The signal handler that notes which plugin library crashed the process (C: async-signal-safe).
+        .target(name: "CCrashGuard"),
+
         // Loads policy plugins through the C ABI and checks them.
         .target(
             name: "PluginHost",
             dependencies: [
-                "SwitchboardABI", "PolicyABI",
+                "SwitchboardABI", "PolicyABI", "CCrashGuard",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],

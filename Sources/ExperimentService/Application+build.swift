@@ -19,6 +19,8 @@ public struct Stores: Sendable {
     public var shared: SharedPolicyState
     /// The statistics views (results route).
     public var results: PostgresResults
+    /// Plugin libraries switched off after they crashed a server.
+    public var quarantine: PostgresPluginQuarantine?
     /// The long-running parts of the stores (the group-commit writer, the Redis flusher), run by the application.
     public var services: [any Service] {
         [rewardLog as? any Service, shared].compactMap { $0 }
@@ -26,8 +28,10 @@ public struct Stores: Sendable {
 
     public init(repository: any ExperimentRepository, rewardLog: any RewardLog, state: RedisStateStore,
                 libraries: any PolicyLibraryRepository, backends: PostgresBackendRepository, results: PostgresResults,
-                flushInterval: Duration = .milliseconds(20), logger: Logger = Logger(label: "switchboard")) {
+                quarantine: PostgresPluginQuarantine? = nil, flushInterval: Duration = .milliseconds(20),
+                logger: Logger = Logger(label: "switchboard")) {
         self.backends = backends
+        self.quarantine = quarantine
         self.results = results
         self.repository = repository
         self.rewardLog = rewardLog
@@ -48,6 +52,7 @@ public struct Stores: Sendable {
             libraries: PostgresPolicyLibraryRepository(database: database),
             backends: PostgresBackendRepository(database: database),
             results: PostgresResults(database: database),
+            quarantine: PostgresPluginQuarantine(database: database),
             flushInterval: flushInterval,
             logger: logger
         )
@@ -72,8 +77,10 @@ public struct ServiceComponents: Sendable {
         catalog = ExperimentCatalog(repository: stores.repository, registry: policies)
         assignments = AssignmentService(catalog: catalog, rewardLog: stores.rewardLog, shared: stores.shared)
         rewards = RewardService(catalog: catalog, rewardLog: stores.rewardLog, shared: stores.shared, logger: logger)
-        let registry = BackendRegistry(folders: policies.folders, services: policies.services, cacheFolder: policies.cacheFolder)
-        backends = BackendService(registry: registry, repository: stores.backends, threadPool: blockingPool, logger: logger)
+        let registry = BackendRegistry(folders: policies.folders, services: policies.services, cacheFolder: policies.cacheFolder,
+                                       checker: policies.checker)
+        backends = BackendService(registry: registry, repository: stores.backends, quarantine: stores.quarantine, threadPool: blockingPool,
+                                  logger: logger)
         predictions = PredictionService(assignments: assignments, backends: backends, shared: stores.shared, threadPool: blockingPool)
         if let log = stores.rewardLog as? PostgresRewardLog {
             stores.shared.install(rebuilder: StateRebuilder(catalog: catalog, rewardLog: log, store: stores.state, logger: logger))
@@ -126,7 +133,7 @@ public func buildRouter(_ components: ServiceComponents, keys: APIKeys, metrics:
     PredictionController(service: components.predictions, catalog: components.catalog).addRoutes(to: client)
     BackendsController(service: components.backends).addRoutes(to: admin)
     RewardsController(service: components.rewards).addRoutes(to: client)
-    PoliciesController(registry: components.policies, libraries: stores.libraries).addRoutes(to: admin)
+    PoliciesController(registry: components.policies, libraries: stores.libraries, quarantine: stores.quarantine).addRoutes(to: admin)
     return router
 }
 

@@ -16,6 +16,8 @@ public enum PluginLoadError: Error, Equatable, CustomStringConvertible {
     case missingFunction(path: String, policy: String, function: String)
     case capabilityMismatch(path: String, policy: String, reason: String)
     case duplicate(path: String, policy: String, existingPath: String)
+    /// The conformance check in a child process failed, crashed or hung.
+    case checkFailed(String)
 
     public var description: String {
         switch self {
@@ -47,6 +49,7 @@ public enum PluginLoadError: Error, Equatable, CustomStringConvertible {
         case .capabilityMismatch(let path, let policy, let reason): "plugin '\(path)': policy '\(policy)' \(reason)"
         case .duplicate(let path, let policy, let existingPath):
             "plugin '\(path)': policy \(policy) is already registered (from '\(existingPath)')"
+        case .checkFailed(let reason): reason
         }
     }
 }

@@ -12,15 +12,22 @@ public final class PolicyRegistry: Sendable {
     public let services: PluginHostServices
     /// Where content-addressed copies of registered libraries (policies and backends) go.
     public let cacheFolder: String
+    /// Runs a library's conformance check in a child process before it is loaded here
+    /// (nil only where every library is trusted: tests of loading itself, tools).
+    public let checker: PluginChecker?
     let loader: PolicyLibraryLoader
     private let state = Mutex<(policies: [String: PolicyPlugin], libraries: [String: LoadedPolicyLibrary])>(([:], [:]))
+    /// Policies (`name@version`) whose library crashed a server, with why: not loaded.
+    private let quarantined = Mutex<[String: String]>([:])
 
     /// - Parameters:
     ///   - folders: where run-time registrations may come from.
     ///   - cacheFolder: where content-addressed copies of registered libraries go.
-    public init(folders: PluginFolders, cacheFolder: String, logger: Logger) {
+    ///   - checker: checks a library in a child process before it is registered.
+    public init(folders: PluginFolders, cacheFolder: String, checker: PluginChecker? = nil, logger: Logger) {
         self.folders = folders
         self.cacheFolder = cacheFolder
+        self.checker = checker
         self.services = PluginHostServices(logger: logger)
         self.loader = PolicyLibraryLoader(services: services, cacheFolder: cacheFolder)
     }
@@ -37,6 +44,30 @@ public final class PolicyRegistry: Sendable {
         let real: String
         do { real = try folders.resolve(path) } catch { throw .refusedPath(error.description) }
         return try add(try loader.load(path: real, expectedSHA256: expectedSHA256))
+    }
+
+    /// Registers a library from inside the plugin folders after its conformance check passed
+    /// in a child process (with a ``checker``): the library's code runs in this process only
+    /// once it has run there without crashing or hanging, and exactly the checked bytes load.
+    @discardableResult
+    public func registerChecked(path: String, expectedSHA256: String? = nil) async throws(PluginLoadError) -> LoadedPolicyLibrary {
+        let real: String
+        do { real = try folders.resolve(path) } catch { throw .refusedPath(error.description) }
+        let sha256 = try Self.digest(real, expected: expectedSHA256)
+        if let checker {
+            do { try await checker.check(path: real, sha256: sha256, kind: .policy) } catch { throw .checkFailed(error.message) }
+        }
+        return try register(path: real, expectedSHA256: sha256)
+    }
+
+    /// The SHA-256 of a plugin file, checked against `expected` if given.
+    public static func digest(_ path: String, expected: String?) throws(PluginLoadError) -> String {
+        do { return try PluginFile(path: path, expectedSHA256: expected, cacheFolder: nil).sha256 } catch {
+            switch error {
+            case .unreadable(let reason): throw .unreadable(path: path, reason: reason)
+            case .digestMismatch(let actual): throw .digestMismatch(path: path, expected: expected?.lowercased() ?? "", actual: actual)
+            }
+        }
     }
 
     private func add(_ library: LoadedPolicyLibrary) throws(PluginLoadError) -> LoadedPolicyLibrary {
@@ -64,6 +95,23 @@ public final class PolicyRegistry: Sendable {
     /// Every loaded policy, sorted by name and version.
     public var policies: [PolicyPlugin] {
         state.withLock { Array($0.policies.values) }.sorted { ($0.name, $0.version) < ($1.name, $1.version) }
+    }
+
+    /// Marks policies whose library is switched off (it crashed a server), with why.
+    public func quarantine(_ policyIDs: [String], reason: String) {
+        quarantined.withLock { for id in policyIDs { $0[id] = reason } }
+    }
+
+    /// Switches policies back on (their library was registered again).
+    public func release(_ policyIDs: [String]) {
+        quarantined.withLock { for id in policyIDs { $0.removeValue(forKey: id) } }
+    }
+
+    /// Why `name@version` (any version when nil) is switched off, or nil.
+    public func quarantineReason(name: String, version: String?) -> (policy: String, reason: String)? {
+        quarantined.withLock { q in
+            q.first { id, _ in version.map { id == "\(name)@\($0)" } ?? id.hasPrefix(name + "@") }.map { ($0.key, $0.value) }
+        }
     }
 
     /// Compares dotted versions numerically where both parts are numbers ("1.10" > "1.9").

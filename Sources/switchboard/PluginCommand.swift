@@ -57,22 +57,32 @@ struct PluginCommand: AsyncParsableCommand {
         }
     }
 
-    /// The child side: loads the library in this process and runs every check.
-    struct RunChecks: ParsableCommand {
+    /// The child side: loads the library in this process and runs every check (what
+    /// `plugin check` and the server's registrations run in a child process).
+    struct RunChecks: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "run-checks", abstract: "Run the checks in this process (used by 'plugin check').", shouldDisplay: false)
+            commandName: "run-checks", abstract: "Run the checks in this process (used by 'plugin check' and registrations).", shouldDisplay: false)
 
         @Argument var file: String
         @Option var config: String = "{}"
         @Option var rounds: Int = 400
+        /// The content the library must have (the bytes the server will load).
+        @Option var sha256: String?
+        /// Check a model backend library with this model folder instead of a policy library.
+        @Option var backendModel: String?
 
-        func run() throws {
+        func run() async throws {
+            PluginCrashGuard.exitWithParent()
             var logger = Logger(label: "switchboard-plugin-check")
             logger.logLevel = .warning
+            if let backendModel {
+                try await checkBackend(model: backendModel, logger: logger)
+                return
+            }
             let loader = PolicyLibraryLoader(services: PluginHostServices(logger: logger), cacheFolder: nil)
             let library: LoadedPolicyLibrary
             do {
-                library = try loader.load(path: file)
+                library = try loader.load(path: file, expectedSHA256: sha256)
             } catch {
                 print("FAIL \(file): \(error)")
                 throw ExitCode(1)
@@ -88,6 +98,26 @@ struct PluginCommand: AsyncParsableCommand {
                     fflush(nil)  // the parent must see each result before a crash
                     if !result.passed { failed += 1 }
                 }
+            }
+            print(failed == 0 ? "OK: every check passed" : "FAILED: \(failed) checks failed")
+            if failed > 0 { throw ExitCode(1) }
+        }
+
+        func checkBackend(model: String, logger: Logger) async throws {
+            let plugins: [BackendPlugin]
+            do {
+                plugins = try BackendLibraryLoader(services: PluginHostServices(logger: logger)).load(path: file, expectedSHA256: sha256)
+            } catch {
+                print("FAIL \(file): \(error)")
+                throw ExitCode(1)
+            }
+            print("PASS \(file): loads (backend ABI v1, \(plugins.count) backends)")
+            fflush(nil)
+            var failed = 0
+            await BackendConformance().run(plugins, model: model, config: config) { result in
+                print(result)
+                fflush(nil)
+                if !result.passed { failed += 1 }
             }
             print(failed == 0 ? "OK: every check passed" : "FAILED: \(failed) checks failed")
             if failed > 0 { throw ExitCode(1) }

@@ -45,10 +45,14 @@ struct Serve: AsyncParsableCommand {
             let applied = try await Migrator(database: database, logger: logger).migrate(migrations)
             if !applied.isEmpty { logger.info("applied migrations", metadata: ["names": "\(applied)"]) }
             let stores = try Stores.connect(database: database, redisURL: urls.redis, flushInterval: .milliseconds(flushMs), logger: logger)
+            // Absolute: a crash is traced to a plugin by the path its library was opened from.
+            let dataDir = URL(fileURLWithPath: common.resolvedDataDir).standardizedFileURL.path
             let registry = PolicyRegistry(
                 folders: PluginFolders(common.resolvedPluginDirs),
-                cacheFolder: common.resolvedDataDir + "/plugin-cache", logger: logger)
-            try await PolicyBootstrap.load(into: registry, libraries: stores.libraries, logger: logger)
+                cacheFolder: dataDir + "/plugin-cache", checker: .ofThisExecutable(), logger: logger)
+            let quarantined = try await Self.quarantineCrashedPlugin(marker: dataDir + "/plugin-crash", stores: stores, logger: logger)
+            try await PolicyBootstrap.load(into: registry, libraries: stores.libraries, quarantine: quarantined, logger: logger)
+            try PluginCrashGuard.install(marker: dataDir + "/plugin-crash", pluginFolder: registry.cacheFolder)
             logger.info("policies loaded", metadata: ["policies": "\(registry.policies.map(\.id))"])
             if keys.isOpen {
                 logger.warning("no API keys configured (SWITCHBOARD_ADMIN_KEYS, SWITCHBOARD_CLIENT_KEYS): every request is accepted",
@@ -70,6 +74,27 @@ struct Serve: AsyncParsableCommand {
             }
             try await threadPool.shutdownGracefully()
         }
+    }
+}
+
+extension Serve {
+    /// If the last run of this data folder was brought down by a plugin library, switches
+    /// that library off (in PostgreSQL, for every replica) so this start does not crash on
+    /// the same traffic; returns every switched-off library (SHA-256 → why).
+    static func quarantineCrashedPlugin(marker: String, stores: Stores, logger: Logger) async throws -> [String: String] {
+        guard let quarantine = stores.quarantine else { return [:] }
+        if let crash = PluginCrashGuard.takeCrash(marker: marker) {
+            let when = ISO8601DateFormatter().string(from: Date())
+            let reason = "its library \(URL(fileURLWithPath: crash.library).lastPathComponent) crashed the server (\(crash.signalName), signal \(crash.signal)); noticed at \(when)"
+            do {
+                let sha256 = try PolicyRegistry.digest(crash.library, expected: nil)
+                try await quarantine.add(sha256: sha256, path: crash.library, reason: reason)
+                logger.critical("a plugin library crashed the last run; it is switched off", metadata: ["library": "\(crash.library)", "signal": "\(crash.signal)"])
+            } catch {
+                logger.critical("a plugin library crashed the last run but could not be switched off", metadata: ["library": "\(crash.library)", "error": "\(error)"])
+            }
+        }
+        return try await quarantine.all()
     }
 }
 

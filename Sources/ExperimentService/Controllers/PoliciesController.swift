@@ -5,10 +5,12 @@ import PluginHost
 public struct PoliciesController<Context: RequestContext>: Sendable {
     let registry: PolicyRegistry
     let libraries: any PolicyLibraryRepository
+    let quarantine: PostgresPluginQuarantine?
 
-    public init(registry: PolicyRegistry, libraries: any PolicyLibraryRepository) {
+    public init(registry: PolicyRegistry, libraries: any PolicyLibraryRepository, quarantine: PostgresPluginQuarantine? = nil) {
         self.registry = registry
         self.libraries = libraries
+        self.quarantine = quarantine
     }
 
     public func addRoutes(to router: some RouterMethods<Context>) {
@@ -53,11 +55,14 @@ public struct PoliciesController<Context: RequestContext>: Sendable {
         let known = Set(registry.policies.map(\.sha256))
         let library: LoadedPolicyLibrary
         do {
-            library = try registry.register(path: body.path, expectedSHA256: body.sha256)
+            library = try await registry.registerChecked(path: body.path, expectedSHA256: body.sha256)
         } catch {
             throw ServiceError.pluginRefused(error.description)
         }
         try await libraries.record(sha256: library.sha256, path: library.path, policies: library.policies.map(\.id))
+        // Registering a library again is how an admin switches it back on after a crash.
+        try await quarantine?.remove(sha256: library.sha256)
+        registry.release(library.policies.map(\.id))
         let response = RegisterResponse(path: library.path, sha256: library.sha256, policies: library.policies.map(Self.view))
         return EditedResponse(status: known.contains(library.sha256) ? .ok : .created, response: response)
     }

@@ -46,6 +46,8 @@ extension Problem {
             return Problem(.unprocessableContent, code: "invalid-policy-config", title: "Invalid policy config", detail: detail)
         case .policyUnavailable:
             return Problem(.serviceUnavailable, code: "policy-unavailable", title: "Policy not loaded", detail: detail)
+        case .pluginQuarantined:
+            return Problem(.serviceUnavailable, code: "plugin-quarantined", title: "Plugin switched off after a crash", detail: detail)
         case .policyRefused:
             return Problem(.unprocessableContent, code: "policy-refused", title: "Policy refused the request", detail: detail)
         case .policyFailed:

@@ -12,24 +12,35 @@ import ServiceLifecycle
 public final class BackendService: Sendable {
     public let registry: BackendRegistry
     let repository: PostgresBackendRepository
+    let quarantine: PostgresPluginQuarantine?
     let threadPool: NIOThreadPool
+    /// Libraries (SHA-256 → why) switched off after a crash, read at start.
+    private let quarantined = NIOLockedValueBox<[String: String]>([:])
     let logger: Logger
     private let checkedAt = NIOLockedValueBox<[String: ContinuousClock.Instant]>([:])
 
     /// How stale this replica's view of a registration may be.
     public static let refreshInterval: Duration = .milliseconds(500)
 
-    public init(registry: BackendRegistry, repository: PostgresBackendRepository, threadPool: NIOThreadPool, logger: Logger) {
+    public init(registry: BackendRegistry, repository: PostgresBackendRepository, quarantine: PostgresPluginQuarantine? = nil,
+                threadPool: NIOThreadPool, logger: Logger) {
         self.registry = registry
         self.repository = repository
+        self.quarantine = quarantine
         self.threadPool = threadPool
         self.logger = logger
     }
 
-    /// Loads the library and model (on a blocking thread), then records the registration.
+    /// Checks the library with the model in a child process, loads them here (on a blocking
+    /// thread), then records the registration.
     public func register(_ registration: BackendRegistration) async throws -> ModelEndpoint {
-        let endpoint = try await load(registration)
+        let checked: BackendRegistration
+        do { checked = try await registry.checked(registration) } catch { throw ServiceError.backendRefused(error.message) }
+        let endpoint = try await load(checked)
         try await repository.record(endpoint.registration, sha256: endpoint.sha256, backend: endpoint.plugin.id)
+        // Registering a library again is how an admin switches it back on after a crash.
+        try await quarantine?.remove(sha256: endpoint.sha256)
+        _ = quarantined.withLockedValue { $0.removeValue(forKey: endpoint.sha256) }
         checkedAt.withLockedValue { $0[registration.name] = .now }
         return endpoint
     }
@@ -49,6 +60,9 @@ public final class BackendService: Sendable {
         guard let recorded = try await repository.find(name) else {
             registry.remove(name)
             throw ServiceError.unknownBackend(name: name)
+        }
+        if let sha = recorded.sha256, let reason = quarantined.withLockedValue({ $0[sha] }) {
+            throw ServiceError.pluginQuarantined(plugin: "model backend '\(name)'", reason: reason)
         }
         let endpoint: ModelEndpoint
         if let cached, Self.same(cached.registration, recorded) {
@@ -73,9 +87,16 @@ public final class BackendService: Sendable {
     /// Every registration this replica has loaded.
     public var endpoints: [ModelEndpoint] { registry.endpoints }
 
-    /// Loads every recorded registration (at start); a failure is logged and skipped.
+    /// Loads every recorded registration (at start); a failure is logged and skipped, and
+    /// so is a library switched off after a crash (its experiments answer 503).
     public func loadRecorded() async throws {
+        let switchedOff = try await quarantine?.all() ?? [:]
+        quarantined.withLockedValue { $0 = switchedOff }
         for registration in try await repository.all() {
+            if let sha = registration.sha256, let reason = switchedOff[sha] {
+                logger.error("a model backend is switched off after a crash; not loaded", metadata: ["name": "\(registration.name)", "reason": "\(reason)"])
+                continue
+            }
             do { _ = try await load(registration) } catch {
                 logger.error("a recorded model backend could not be loaded", metadata: ["name": "\(registration.name)", "error": "\(error)"])
             }

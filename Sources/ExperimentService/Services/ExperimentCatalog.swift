@@ -155,6 +155,9 @@ public final class ExperimentCatalog: Sendable {
     private func resolve(_ experiment: Experiment) throws -> Entry {
         let reference = experiment.policy ?? .init(name: Self.defaultPolicy, version: "1", config: nil)
         guard let plugin = registry.policy(name: reference.name, version: reference.version) else {
+            if let (policy, reason) = registry.quarantineReason(name: reference.name, version: reference.version) {
+                throw ServiceError.pluginQuarantined(plugin: "policy \(policy)", reason: reason)
+            }
             throw ServiceError.policyUnavailable(policy: "\(reference.name)@\(reference.version ?? "?")")
         }
         return try Self.entry(experiment, plugin: plugin)

@@ -16,8 +16,11 @@ public enum PolicyBootstrap {
     }
 
     /// Loads the built-in library (a failure is fatal: experiments without a policy need
-    /// it) and then the registered ones (a failure is logged: the file may be gone).
-    public static func load(into registry: PolicyRegistry, libraries: (any PolicyLibraryRepository)?, logger: Logger) async throws {
+    /// it) and then the registered ones (a failure is logged: the file may be gone), except
+    /// those in `quarantine` (SHA-256 → why: they crashed a server), whose policies are
+    /// marked switched off instead.
+    public static func load(into registry: PolicyRegistry, libraries: (any PolicyLibraryRepository)?, quarantine: [String: String] = [:],
+                            logger: Logger) async throws {
         let path = builtInLibraryPath()
         do {
             try registry.loadTrusted(path: path)
@@ -26,6 +29,12 @@ public enum PolicyBootstrap {
         }
         guard let libraries else { return }
         for library in try await libraries.all() {
+            if let reason = quarantine[library.sha256] {
+                registry.quarantine(library.policies, reason: reason)
+                logger.error("a registered policy library is switched off after a crash; not loaded",
+                             metadata: ["path": "\(library.path)", "reason": "\(reason)"])
+                continue
+            }
             do {
                 try registry.register(path: library.path, expectedSHA256: library.sha256)
             } catch {

@@ -13,6 +13,8 @@ public enum ServiceError: Error, Equatable, CustomStringConvertible {
     case invalidPolicyConfig(policy: String, message: String)
     /// The experiment's policy is not loaded in this process.
     case policyUnavailable(policy: String)
+    /// The plugin library behind a policy or model crashed a server and is switched off.
+    case pluginQuarantined(plugin: String, reason: String)
     /// A policy refused a request's input (a reward out of its range, a bad context).
     case policyRefused(policy: String, message: String)
     /// A policy failed (a numeric problem, a bug in the plugin).
@@ -48,6 +50,8 @@ public enum ServiceError: Error, Equatable, CustomStringConvertible {
             "policy '\(name)\(version.map { "@\($0)" } ?? "")' is not registered; registered policies: \(registered.joined(separator: ", "))"
         case .invalidPolicyConfig(let policy, let message): "policy \(policy) refused its config: \(message)"
         case .policyUnavailable(let policy): "policy \(policy) is not loaded in this process; register its plugin again (POST /v1/policies)"
+        case .pluginQuarantined(let plugin, let reason):
+            "\(plugin) is switched off: \(reason); an admin can register its library again (POST /v1/policies or /v1/backends) to switch it back on"
         case .policyRefused(let policy, let message): "policy \(policy) refused the request: \(message)"
         case .policyFailed(let policy, let message): "policy \(policy) failed: \(message)"
         case .pluginRefused(let message): message

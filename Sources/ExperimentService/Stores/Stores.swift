@@ -49,6 +49,6 @@ public protocol StateStore: Sendable {
 public protocol PolicyLibraryRepository: Sendable {
     /// Remembers a registered library (by SHA-256; the latest path wins).
     func record(sha256: String, path: String, policies: [String]) async throws
-    /// Every registered library, oldest first.
-    func all() async throws -> [(sha256: String, path: String)]
+    /// Every registered library, oldest first, with the policies (`name@version`) it provides.
+    func all() async throws -> [(sha256: String, path: String, policies: [String])]
 }

@@ -56,9 +56,37 @@ public final class BackendRegistry: Sendable {
     let loader: BackendLibraryLoader
     private let state = Mutex<(libraries: [String: [BackendPlugin]], endpoints: [String: ModelEndpoint])>(([:], [:]))
 
-    public init(folders: PluginFolders, services: PluginHostServices, cacheFolder: String?) {
+    /// Runs a library's conformance check with the model in a child process before it is
+    /// loaded here (nil only where every library is trusted).
+    public let checker: PluginChecker?
+
+    public init(folders: PluginFolders, services: PluginHostServices, cacheFolder: String?, checker: PluginChecker? = nil) {
         self.folders = folders
+        self.checker = checker
         self.loader = BackendLibraryLoader(services: services, cacheFolder: cacheFolder)
+    }
+
+    /// A new registration with its paths resolved and its library's digest pinned, after the
+    /// library passed its conformance check with the model in a child process (with a
+    /// ``checker``); then ``register(_:)`` loads exactly the checked bytes.
+    public func checked(_ r: BackendRegistration) async throws(BackendRegistrationError) -> BackendRegistration {
+        let libraryPath: String, modelFolder: String
+        do {
+            libraryPath = try folders.resolve(r.library)
+            modelFolder = try folders.resolveFolder(r.model)
+        } catch { throw BackendRegistrationError(message: error.description) }
+        let sha256: String
+        do { sha256 = try PolicyRegistry.digest(libraryPath, expected: r.sha256) } catch { throw BackendRegistrationError(message: error.description) }
+        if let checker {
+            do { try await checker.check(path: libraryPath, sha256: sha256, kind: .backend(model: modelFolder, config: r.config)) } catch {
+                throw BackendRegistrationError(message: error.message)
+            }
+        }
+        var pinned = r
+        pinned.library = libraryPath
+        pinned.model = modelFolder
+        pinned.sha256 = sha256
+        return pinned
     }
 
     /// Loads (or reuses) the library, starts its backend and loads the model; the new

@@ -11,6 +11,9 @@
  *   -DBAD_NAME        declares the policy name "Bad Name"
  *   -DBAD_PROBS       returns probabilities that sum to 0.5
  *   -DCRASH           dereferences NULL in choose
+ *   -DCRASH_ON_3_ARMS dereferences NULL in choose with exactly 3 arms (passes the check, which uses 10)
+ *   -DHANG            never returns from choose
+ *   -DCRASH_AT_LOAD   dereferences NULL in a library constructor (before any check of the host's)
  *   -DNAME=...        overrides the policy name (to test duplicates)
  *   -DVERSION=...     overrides the policy version
  *   -DMETRICS         (not broken) logs and reports a custom metric from choose
@@ -37,6 +40,13 @@ typedef struct { uint32_t arms; } config;
 __attribute__((used)) static const int marker = MARKER;
 #endif
 
+/* A volatile pointer: the compiler cannot prove it NULL and drop the write. */
+static volatile int *volatile nowhere = NULL;
+
+#ifdef CRASH_AT_LOAD
+__attribute__((constructor)) static void crash_at_load(void) { *nowhere = 1; }
+#endif
+
 static sb_error *config_create(const sb_host_api *host, const sb_policy_setup *setup, void **out) {
     size_t n = setup->config_json_len;
     if (n < 2 || setup->config_json[0] != '{' || setup->config_json[n - 1] != '}')
@@ -54,9 +64,14 @@ static sb_error *choose(const sb_host_api *host, const void *cfg, const double *
                         const sb_choose_request *req, sb_choice *out) {
     (void)host; (void)state; (void)len;
     const config *c = cfg;
-#ifdef CRASH
-    volatile int *nothing = NULL;
-    *nothing = 1;
+#if defined(CRASH) || defined(CRASH_ON_3_ARMS)
+#ifdef CRASH_ON_3_ARMS
+    if (c->arms == 3)
+#endif
+    *nowhere = 1;
+#endif
+#ifdef HANG
+    for (volatile int forever = 1; forever;) {}
 #endif
 #ifdef METRICS
     host->metric_add(host->host_context, "fixture_choices", 1);

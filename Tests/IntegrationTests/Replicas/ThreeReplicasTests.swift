@@ -17,8 +17,8 @@ struct ThreeReplicasTests {
     static let binary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().path + "/switchboard"
 
     static func start(count: Int, databaseURL: String = TestStores.databaseURL, redisURL: String = TestStores.redisURL,
-                      arguments extra: [String] = []) async throws -> [Replica] {
-        let folder = NSTemporaryDirectory() + "switchboard-replicas-\(UUID().uuidString.prefix(8))"
+                      arguments extra: [String] = [], dataFolder: String? = nil) async throws -> [Replica] {
+        let folder = dataFolder ?? NSTemporaryDirectory() + "switchboard-replicas-\(UUID().uuidString.prefix(8))"
         var replicas: [Replica] = []
         for i in 0..<count {
             let port = try FreePort.find()

@@ -20,10 +20,13 @@ public struct PostgresPolicyLibraryRepository: PolicyLibraryRepository {
         }
     }
 
-    public func all() async throws -> [(sha256: String, path: String)] {
+    public func all() async throws -> [(sha256: String, path: String, policies: [String])] {
         let rows = try await database.withConnection { conn in
-            try conn.query("SELECT sha256, path FROM switchboard.policy_libraries ORDER BY registered_at, sha256")
+            try conn.query("SELECT sha256, path, array_to_json(policies)::text FROM switchboard.policy_libraries ORDER BY registered_at, sha256")
         }
-        return rows.rows.map { ($0[0] ?? "", $0[1] ?? "") }
+        return rows.rows.map { row in
+            let policies = row[2].flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) } ?? []
+            return (row[0] ?? "", row[1] ?? "", policies)
+        }
     }
 }
