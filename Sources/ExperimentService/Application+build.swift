@@ -101,8 +101,10 @@ public struct ServiceComponents: Sendable {
         if let log = stores.rewardLog as? PostgresRewardLog {
             services.append(DefaultRewardService(repository: stores.repository, rewardLog: log, rewards: rewards, logger: logger))
             if let rebuilder {
+                // A commit is in Redis within a flush interval while its replica lives: allow five.
+                let settle = max(.seconds(10), stores.shared.flushInterval * 5)
                 services.append(LearningReconciler(repository: stores.repository, rewardLog: log, state: stores.state, rebuilder: rebuilder,
-                                                   interval: reconcileInterval, logger: logger))
+                                                   interval: reconcileInterval, settle: settle, logger: logger))
             }
         }
         return services
