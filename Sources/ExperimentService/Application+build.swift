@@ -95,8 +95,8 @@ public struct ServiceComponents: Sendable {
     }
 
     /// Everything that runs in the background: the group-commit writer, the Redis flusher,
-    /// the default-reward sweep, the check of Redis against PostgreSQL (every `reconcileInterval`).
-    public func services(logger: Logger, reconcileInterval: Duration = .seconds(30)) -> [any Service] {
+    /// the default-reward sweep, the check of Redis against PostgreSQL (after the start, then every `reconcileInterval`).
+    public func services(logger: Logger, reconcileInterval: Duration = .seconds(300)) -> [any Service] {
         var services = stores.services + [BackendBootstrap(backends: backends)]
         if let log = stores.rewardLog as? PostgresRewardLog {
             services.append(DefaultRewardService(repository: stores.repository, rewardLog: log, rewards: rewards, logger: logger))

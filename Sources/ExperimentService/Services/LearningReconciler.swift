@@ -3,10 +3,12 @@ import ServiceLifecycle
 
 /// Makes learning follow from the commit. A reward is committed first and reaches Redis
 /// with its replica's next flush; a replica killed in between (or any other loss between
-/// the two) leaves PostgreSQL with rewards that Redis never learned. Every `interval`, each
+/// the two) leaves PostgreSQL with rewards that Redis never learned. Shortly after it starts
+/// (a replica that starts may follow one that was killed) and then every `interval`, each
 /// replica compares, per experiment, the decisions and rewards that Redis counted with what
 /// PostgreSQL holds, and when they disagree rebuilds the experiment's statistics and
 /// counters from PostgreSQL (``StateRebuilder``, forced: exact while rewards keep coming).
+/// Each pass counts every experiment's rows in PostgreSQL, so passes are minutes apart.
 ///
 /// A commit reaches Redis within a flush interval (20 ms) while its replica lives, so Redis
 /// must hold at least what was committed more than `settle` ago, and never more than what
@@ -21,7 +23,7 @@ public struct LearningReconciler: Service {
     let logger: Logger
 
     public init(repository: any ExperimentRepository, rewardLog: PostgresRewardLog, state: RedisStateStore, rebuilder: StateRebuilder,
-                interval: Duration = .seconds(30), settle: Duration = .seconds(10), logger: Logger) {
+                interval: Duration = .seconds(300), settle: Duration = .seconds(10), logger: Logger) {
         self.repository = repository
         self.rewardLog = rewardLog
         self.state = state
@@ -32,9 +34,12 @@ public struct LearningReconciler: Service {
     }
 
     public func run() async throws {
+        var first = true
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            // Jittered, so replicas started together do not check together; a shutdown ends the wait.
-            let wait = interval * Double.random(in: 0.75...1.25)
+            // The first pass once what was committed before the start has settled; then jittered,
+            // so replicas started together do not check together. A shutdown ends the wait.
+            let wait = first ? settle + .seconds(5) : interval * Double.random(in: 0.75...1.25)
+            first = false
             do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) } } catch { return }
             do { try await reconcileAll() } catch {
                 logger.warning("checking Redis against PostgreSQL failed; will retry", metadata: ["error": "\(error)"])
