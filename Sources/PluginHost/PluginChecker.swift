@@ -41,40 +41,83 @@ public struct PluginChecker: Sendable {
     public func check(path: String, sha256: String, kind: Kind) async throws(Failure) {
         var arguments = ["plugin", "run-checks", path, "--sha256", sha256, "--rounds", "200"]
         if case .backend(let model, let config) = kind { arguments += ["--backend-model", model, "--config", config] }
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: executable)
-        child.arguments = arguments
-        let output = Pipe()
-        child.standardOutput = output
-        child.standardError = FileHandle.nullDevice
-        child.standardInput = FileHandle.nullDevice
-        // Only what a check needs: no API keys, no store URLs. A crash is reported below in one line.
-        child.environment = ProcessInfo.processInfo.environment.filter { ["PATH", "LANG", "TZ"].contains($0.key) || $0.key.hasPrefix("LC_") }
-            .merging(["SWIFT_BACKTRACE": "enable=no"]) { $1 }
-        do { try child.run() } catch {
-            throw Failure(message: "the conformance check could not start (\(executable)): \(error.localizedDescription)")
+        // posix_spawn and waitpid(WNOHANG), not Foundation's Process: its waitUntilExit spins
+        // on the calling thread and was seen to never return once a child had been killed.
+        let environment = ProcessInfo.processInfo.environment.filter { ["PATH", "LANG", "TZ"].contains($0.key) || $0.key.hasPrefix("LC_") }
+            .merging(["SWIFT_BACKTRACE": "enable=no"]) { $1 }  // a crash is reported below in one line; no API keys, no store URLs
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else { throw Failure(message: "the conformance check could not start: pipe: \(String(cString: strerror(errno)))") }
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        _ = fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK)
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t(), all = sigset_t()
+        sigemptyset(&empty)
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var pid: pid_t = 0
+        let argv = [executable] + arguments, envp = environment.map { "\($0)=\($1)" }
+        let spawned = Self.withCStrings(argv) { args in
+            Self.withCStrings(envp) { env in posix_spawn(&pid, executable, &actions, &attributes, args, env) }
         }
-        let reader = Task.detached { output.fileHandleForReading.readDataToEndOfFile() }
+        close(fds[1])
+        defer { close(fds[0]) }
+        guard spawned == 0 else {
+            throw Failure(message: "the conformance check could not start (\(executable)): \(String(cString: strerror(spawned)))")
+        }
+        var output: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        func drain() {
+            while true {
+                let n = read(fds[0], &buffer, buffer.count)
+                if n > 0 { output += buffer[0..<n] } else { return }
+            }
+        }
         let deadline = ContinuousClock.now + timeout
-        while child.isRunning && ContinuousClock.now < deadline {
+        var status: Int32 = 0
+        var hung = false
+        while true {
+            drain()
+            let done = waitpid(pid, &status, WNOHANG)
+            if done == pid || (done < 0 && errno != EINTR) { break }
+            if !hung && (ContinuousClock.now >= deadline || Task.isCancelled) {
+                hung = !Task.isCancelled
+                kill(pid, SIGKILL)
+            }
             try? await Task.sleep(for: .milliseconds(20))
+            if Task.isCancelled { usleep(20_000) }  // cancelled: the sleep above returns at once
         }
-        let hung = child.isRunning
-        if hung { kill(child.processIdentifier, SIGKILL) }
-        child.waitUntilExit()
-        let lines = String(decoding: await reader.value, as: UTF8.self).split(separator: "\n").map(String.init)
+        drain()
+        let lines = String(decoding: output, as: UTF8.self).split(separator: "\n").map(String.init)
         let running = lines.last.map { " while: \($0.prefix(200))" } ?? ""
         if hung {
             throw Failure(message: "plugin '\(path)' did not finish its conformance check within \(timeout) (it hangs)\(running); it was not loaded")
         }
-        if child.terminationReason == .uncaughtSignal {
-            let signal = child.terminationStatus
+        let signal = status & 0x7f
+        if signal != 0 && signal != 0x7f {
             let name = strsignal(signal).map { String(cString: $0) } ?? "signal \(signal)"
             throw Failure(message: "plugin '\(path)' crashed during its conformance check (\(name), signal \(signal))\(running); it was not loaded")
         }
-        guard child.terminationStatus == 0 else {
+        guard (status >> 8) & 0xff == 0 else {
             let failures = lines.filter { $0.hasPrefix("FAIL") }.prefix(3).joined(separator: "; ")
             throw Failure(message: "plugin '\(path)' failed its conformance check: \(failures.isEmpty ? lines.last ?? "no output" : failures)")
         }
+    }
+
+    /// `strings` as a NULL-terminated C array for the duration of `body`.
+    private static func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {
+        var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
+        defer { for p in pointers { free(p) } }
+        pointers.append(nil)
+        return body(pointers)
     }
 }

@@ -36,6 +36,15 @@ struct ExposureTests {
     }
 }
 
+extension Process {
+    /// Waits for the process to end, at most `limit` (polling: Foundation's `waitUntilExit`
+    /// spins the calling thread, and was seen never to return for a killed child).
+    func exit(within limit: Duration) async {
+        let deadline = ContinuousClock.now + limit
+        while isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+    }
+}
+
 /// Runs a program to its end (or kills it at `timeout`) and collects its standard error.
 enum ChildRun {
     struct Result { var status: Int32; var timedOut: Bool; var standardError: String }
@@ -53,7 +62,7 @@ enum ChildRun {
         while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
         let timedOut = process.isRunning
         if timedOut { process.terminate() }
-        process.waitUntilExit()
+        await process.exit(within: .seconds(10))
         let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         return Result(status: process.terminationStatus, timedOut: timedOut, standardError: text)
     }

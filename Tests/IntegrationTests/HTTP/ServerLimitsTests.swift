@@ -92,7 +92,7 @@ struct ServerLimitsTests {
         let server = Task { try await group.run() }
         var iterator = ports.makeAsyncIterator()
         let port = await iterator.next() ?? 0
-        func exercise() throws {
+        @Sendable func exercise() throws {
             let a = try Connection(port: port), b = try Connection(port: port)
             a.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
             #expect(a.receive(timeout: 5)?.hasPrefix("HTTP/1.1 200") == true)
@@ -106,7 +106,11 @@ struct ServerLimitsTests {
             // b has been idle for over a second: the server closed it.
             #expect(b.receive(timeout: 5) == "")
         }
-        let result = Result { try exercise() }  // the connections are closed when it returns
+        // Blocking socket reads on a thread of their own: on the cooperative pool (2 threads
+        // here) they would starve the server's own request tasks.
+        let result = await withCheckedContinuation { continuation in
+            Thread { continuation.resume(returning: Result { try exercise() }) }.start()  // the connections close when it returns
+        }
         await group.triggerGracefulShutdown()
         _ = try? await server.value
         try result.get()

@@ -11,22 +11,29 @@ struct ReplicaKillTests {
         let stores = try await TestStores.stores()
         // A flush interval of 10 minutes: nothing this replica commits reaches Redis before the kill.
         let replica = try await ThreeReplicasTests.start(count: 1, arguments: ["--flush-interval-ms", "600000"])[0]
-        defer { replica.process.waitUntilExit() }
         let key = TestStores.uniqueKey("killed")
         let created = try await ThreeReplicasTests.request(replica.base + "/v1/experiments", method: "POST", json: """
             {"key": "\(key)", "arms": [{"name": "a"}, {"name": "b"}], "policy": {"name": "thompson"}}
             """)
         #expect(created.status == 201)
         let rounds = 20
-        for i in 0..<rounds {
-            let assign = try await ThreeReplicasTests.request(replica.base + "/v1/experiments/\(key)/assign", method: "POST",
-                                                              json: #"{"unit": "user-\#(i)"}"#)
-            let decision = try JSONDecoder().decode(AssignResponse.self, from: assign.body).decisionID
-            let reward = try await ThreeReplicasTests.request(replica.base + "/v1/rewards", method: "POST",
-                                                              json: #"{"decision_id": "\#(decision)", "reward": \#(i % 2)}"#)
-            #expect(reward.status == 200)
+        // In one burst, then the kill: other replicas of the test run repair only what is
+        // older than 10 s, so nothing of this is repaired before the test's own check.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for i in 0..<rounds {
+                group.addTask {
+                    let assign = try await ThreeReplicasTests.request(replica.base + "/v1/experiments/\(key)/assign", method: "POST",
+                                                                      json: #"{"unit": "user-\#(i)"}"#)
+                    let decision = try JSONDecoder().decode(AssignResponse.self, from: assign.body).decisionID
+                    let reward = try await ThreeReplicasTests.request(replica.base + "/v1/rewards", method: "POST",
+                                                                      json: #"{"decision_id": "\#(decision)", "reward": \#(i % 2)}"#)
+                    #expect(reward.status == 200)
+                }
+            }
+            try await group.waitForAll()
         }
         kill(replica.process.processIdentifier, SIGKILL)
+        await replica.process.exit(within: .seconds(10))
 
         // The bug, reproduced: PostgreSQL has every reward, Redis none of them.
         let components = ServiceComponents(stores: stores, policies: TestStores.policies, logger: TestStores.logger)

@@ -43,7 +43,8 @@ struct StickyClaimTests {
         let stickyKey = RedisStateStore.stickyKey(key, unit: "u-1")
         #expect(try redis.command(["GET", stickyKey]) == .string("2:0.4"))
         let ttl = try redis.command(["TTL", stickyKey])
-        #expect(ttl.text.flatMap { Int($0) }.map { (590...600).contains($0) } == true, "TTL \(ttl)")
+        // The experiment's 600 s, less the time since the claim (seconds on a loaded CI machine).
+        #expect(ttl.text.flatMap { Int($0) }.map { (540...600).contains($0) } == true, "TTL \(ttl)")
     }
 
     @Test("concurrent decisions for one unit all end on the arm of the first claim")
