@@ -136,8 +136,6 @@ public struct RewardService: Sendable {
                 results[item.index] = .success(Outcome(status: .recorded, learned: item.reward.learned))
             }
         }
-        // A single reward's store failure is the request's (a 503, not a batch item).
-        if items.count == 1, case .failure(let error)? = results[0], !(error is ServiceError) { throw error }
         return results.map { $0! }
     }
 
