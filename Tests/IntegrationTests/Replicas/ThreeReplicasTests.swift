@@ -45,9 +45,13 @@ struct ThreeReplicasTests {
         return replicas
     }
 
+    /// Asks the replicas to stop (SIGTERM) and reaps them on a thread of their own: Foundation's
+    /// `waitUntilExit` spins its thread, and on the cooperative pool (2 threads here) it
+    /// starved the other tests' servers for seconds.
     static func stop(_ replicas: [Replica]) {
         for r in replicas { r.process.terminate() }
-        for r in replicas { r.process.waitUntilExit() }
+        let processes = replicas.map(\.process)
+        Thread { for p in processes { p.waitUntilExit() } }.start()
     }
 
     static func request(_ url: String, method: String, json: String? = nil) async throws -> (status: Int, body: Data) {
