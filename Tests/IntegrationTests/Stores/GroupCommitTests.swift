@@ -124,4 +124,25 @@ struct GroupCommitTests {
             "SELECT count(*), (SELECT count(*) FROM switchboard.rewards r JOIN switchboard.decisions d ON d.id = r.decision_id WHERE d.experiment = $1) FROM switchboard.decisions WHERE experiment = $1", [key])
         #expect(rows == [["21", "1"]])
     }
+
+    @Test("two replicas storing different values for one reward at once: one is recorded, the other is a conflict, never a duplicate")
+    func raceBetweenReplicas() async throws {
+        let key = try await Self.experiment()
+        let first = PostgresRewardLog(database: TestStores.database), second = PostgresRewardLog(database: TestStores.database)
+        let writers = [Task { try await first.run() }, Task { try await second.run() }]
+        defer { writers.forEach { $0.cancel() } }
+        let decisions = (0..<60).map { Self.decision(key, $0) }
+        for d in decisions { try await first.record(d) }
+        var outcomes: [[RewardOutcome]] = []
+        for d in decisions {
+            async let a = first.record(Reward(decisionID: d.id, metric: "reward", value: 1)).outcome
+            async let b = second.record(Reward(decisionID: d.id, metric: "reward", value: 0)).outcome
+            outcomes.append(try await [a, b])
+        }
+        for (d, pair) in zip(decisions, outcomes) {
+            let recorded = pair.filter { if case .recorded = $0 { true } else { false } }.count
+            let conflicts = pair.filter { if case .conflict = $0 { true } else { false } }.count
+            #expect(recorded == 1 && conflicts == 1, "decision \(d.id): \(pair)")
+        }
+    }
 }

@@ -112,12 +112,37 @@ extension PostgresRewardLog {
             throw StoreError(.unexpectedReply, store: .postgres, message: "cannot encode rewards: \(error)")
         }
         let stored = Set(try conn.query(insertRewards, [insertJSON]).rows.map { ($0[0] ?? "").lowercased() + "\u{0}" + ($0[1] ?? "") })
+        func key(_ i: Int) -> String { rewards[i].decision_id.lowercased() + "\u{0}" + rewards[i].metric }
+        // Not stored: another transaction (another replica) stored the key since the look-up.
+        // Its value, now committed, tells a duplicate from a conflict, as for a single replica.
+        let lost = toInsert.filter { !stored.contains(key($0)) }
+        var winners: [String: Double] = [:]
+        if !lost.isEmpty {
+            let lostJSON: String
+            do { lostJSON = String(decoding: try JSONEncoder().encode(lost.map { rewards[$0] }), as: UTF8.self) } catch {
+                throw StoreError(.unexpectedReply, store: .postgres, message: "cannot encode rewards: \(error)")
+            }
+            for row in try conn.query(lookUpWinners, [lostJSON]).rows {
+                if let value = row[2].flatMap({ Double($0) }) { winners[(row[0] ?? "").lowercased() + "\u{0}" + (row[1] ?? "")] = value }
+            }
+        }
         for i in toInsert {
             guard let (experiment, arm) = decisionOf[i] else { continue }
-            let key = rewards[i].decision_id.lowercased() + "\u{0}" + rewards[i].metric
-            // Not stored: another transaction stored this key since the look-up.
-            outcomes[i] = stored.contains(key) ? .recorded(experiment: experiment, armIndex: arm) : .duplicate(experiment: experiment, armIndex: arm)
+            if stored.contains(key(i)) {
+                outcomes[i] = .recorded(experiment: experiment, armIndex: arm)
+            } else if let existing = winners[key(i)], existing != rewards[i].value {
+                outcomes[i] = .conflict(existing: existing)
+            } else {
+                outcomes[i] = .duplicate(experiment: experiment, armIndex: arm)
+            }
         }
         return outcomes
     }
+
+    /// The values stored by other transactions for rewards a batch lost to them.
+    static let lookUpWinners = """
+        SELECT r.decision_id, r.metric, r.value
+        FROM jsonb_to_recordset($1::jsonb) AS t(decision_id uuid, metric text)
+        JOIN switchboard.rewards r ON r.decision_id = t.decision_id AND r.metric = t.metric
+        """
 }
