@@ -43,36 +43,20 @@ public struct PluginChecker: Sendable {
         if case .backend(let model, let config) = kind { arguments += ["--backend-model", model, "--config", config] }
         // posix_spawn and waitpid(WNOHANG), not Foundation's Process: its waitUntilExit spins
         // on the calling thread and was seen to never return once a child had been killed.
-        let environment = ProcessInfo.processInfo.environment.filter { ["PATH", "LANG", "TZ"].contains($0.key) || $0.key.hasPrefix("LC_") }
-            .merging(["SWIFT_BACKTRACE": "enable=no"]) { $1 }  // a crash is reported below in one line; no API keys, no store URLs
+        // A crash is reported below in one line; no API keys, no store URLs.
+        let environment = HelperProcess.environment().merging(["SWIFT_BACKTRACE": "enable=no"]) { $1 }
         var fds: [Int32] = [-1, -1]
         guard pipe(&fds) == 0 else { throw Failure(message: "the conformance check could not start: pipe: \(String(cString: strerror(errno)))") }
         for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         _ = fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK)
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t(), all = sigset_t()
-        sigemptyset(&empty)
-        sigfillset(&all)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        var pid: pid_t = 0
-        let argv = [executable] + arguments, envp = environment.map { "\($0)=\($1)" }
-        let spawned = Self.withCStrings(argv) { args in
-            Self.withCStrings(envp) { env in posix_spawn(&pid, executable, &actions, &attributes, args, env) }
-        }
+        let spawned = HelperProcess.spawn([executable] + arguments, environment: environment, stdout: fds[1], stderr: nil)
         close(fds[1])
         defer { close(fds[0]) }
-        guard spawned == 0 else {
-            throw Failure(message: "the conformance check could not start (\(executable)): \(String(cString: strerror(spawned)))")
+        let pid: pid_t
+        switch spawned {
+        case .success(let p): pid = p
+        case .failure(let error):
+            throw Failure(message: "the conformance check could not start (\(executable)): \(String(cString: strerror(error.code.rawValue)))")
         }
         var output: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
@@ -111,13 +95,5 @@ public struct PluginChecker: Sendable {
             let failures = lines.filter { $0.hasPrefix("FAIL") }.prefix(3).joined(separator: "; ")
             throw Failure(message: "plugin '\(path)' failed its conformance check: \(failures.isEmpty ? lines.last ?? "no output" : failures)")
         }
-    }
-
-    /// `strings` as a NULL-terminated C array for the duration of `body`.
-    private static func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {
-        var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
-        defer { for p in pointers { free(p) } }
-        pointers.append(nil)
-        return body(pointers)
     }
 }

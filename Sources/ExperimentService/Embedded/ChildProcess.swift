@@ -1,4 +1,5 @@
 import Foundation
+import PluginHost
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -23,36 +24,13 @@ enum ChildProcess {
         var fds: [Int32] = [-1, -1]
         guard pipe(&fds) == 0 else { throw EmbeddedStoreError("cannot create a pipe: \(String(cString: strerror(errno)))") }
         for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
-        // The child starts with no blocked and no ignored signals, whatever this thread has:
-        // NIO and Dispatch threads block signals, and a daemon would inherit that mask.
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        var all = sigset_t()
-        sigemptyset(&empty)
-        sigfillset(&all)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        var pid: pid_t = 0
-        let status = withCStringArray(argv + arguments) { args in
-            withCStringArray(environment().map { "\($0)=\($1)" }) { env in
-                posix_spawn(&pid, argv[0], &actions, &attributes,
-                            args.map { $0.map { UnsafeMutablePointer(mutating: $0) } },
-                            env.map { $0.map { UnsafeMutablePointer(mutating: $0) } })
-            }
-        }
+        let spawned = HelperProcess.spawn(argv + arguments, environment: HelperProcess.environment(), stdout: fds[1], stderr: fds[1])
         close(fds[1])
         defer { close(fds[0]) }
-        guard status == 0 else {
-            throw EmbeddedStoreError("cannot run \(argv[0]): \(String(cString: strerror(status)))")
+        let pid: pid_t
+        switch spawned {
+        case .success(let p): pid = p
+        case .failure(let error): throw EmbeddedStoreError("cannot run \(argv[0]): \(String(cString: strerror(error.code.rawValue)))")
         }
         var output = [UInt8]()
         var buffer = [UInt8](repeating: 0, count: 4096)
@@ -66,12 +44,6 @@ enum ChildProcess {
         while waitpid(pid, &wstatus, 0) < 0 && errno == EINTR {}
         let exitCode: Int32 = (wstatus & 0x7f) == 0 ? (wstatus >> 8) & 0xff : 128 + (wstatus & 0x7f)
         return Outcome(status: exitCode, output: String(decoding: output, as: UTF8.self))
-    }
-
-    /// What a helper program gets of our environment: the search path, the locale and the
-    /// time zone, nothing else (never the API keys, the store URLs or other secrets).
-    static func environment(_ ours: [String: String] = ProcessInfo.processInfo.environment) -> [String: String] {
-        ours.filter { name, _ in ["PATH", "LANG", "LANGUAGE", "TZ"].contains(name) || name.hasPrefix("LC_") }
     }
 
     /// The last `count` non-empty lines of `text`, joined with " | " to stay on one line.

@@ -1,5 +1,6 @@
 @testable import ExperimentService
 import Foundation
+import PluginHost
 import Testing
 
 @Suite("Embedded PostgreSQL and Redis", .serialized)
@@ -73,7 +74,7 @@ struct EmbeddedStoresTests {
     func childEnvironment() {
         let ours = ["PATH": "/usr/bin", "LANG": "C.UTF-8", "LC_ALL": "C", "TZ": "UTC", "SWITCHBOARD_ADMIN_KEYS": "a", "SWITCHBOARD_CLIENT_KEYS": "c",
                     "DATABASE_URL": "postgresql://x", "REDIS_URL": "redis://x", "AWS_SECRET_ACCESS_KEY": "s"]
-        #expect(ChildProcess.environment(ours) == ["PATH": "/usr/bin", "LANG": "C.UTF-8", "LC_ALL": "C", "TZ": "UTC"])
+        #expect(HelperProcess.environment(ours) == ["PATH": "/usr/bin", "LANG": "C.UTF-8", "LC_ALL": "C", "TZ": "UTC"])
     }
 
     @Test("a missing PostgreSQL binary folder is a one-line error that says what to do")
