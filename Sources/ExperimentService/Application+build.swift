@@ -10,23 +10,23 @@ import ServiceLifecycle
 /// The stores a service instance works with.
 public struct Stores: Sendable {
     public var repository: any ExperimentRepository
-    public var rewardLog: any RewardLog
-    public var state: RedisStateStore
+    public var decisionLog: any DecisionLog
+    public var statistics: RedisStatisticsStore
     public var libraries: any PolicyLibraryRepository
     /// Registered model backends.
     public var backends: PostgresBackendRepository
     /// This replica's batched view of the statistics in Redis.
-    public var shared: SharedPolicyState
+    public var cache: StatisticsCache
     /// The statistics views (results route).
     public var results: PostgresResults
     /// Plugin libraries switched off after they crashed a server.
     public var quarantine: PostgresPluginQuarantine?
     /// The long-running parts of the stores (the group-commit writer, the Redis flusher), run by the application.
     public var services: [any Service] {
-        [rewardLog as? any Service, shared].compactMap { $0 }
+        [decisionLog as? any Service, cache].compactMap { $0 }
     }
 
-    public init(repository: any ExperimentRepository, rewardLog: any RewardLog, state: RedisStateStore,
+    public init(repository: any ExperimentRepository, decisionLog: any DecisionLog, statistics: RedisStatisticsStore,
                 libraries: any PolicyLibraryRepository, backends: PostgresBackendRepository, results: PostgresResults,
                 quarantine: PostgresPluginQuarantine? = nil, flushInterval: Duration = .milliseconds(20),
                 logger: Logger = Logger(label: "switchboard")) {
@@ -34,10 +34,10 @@ public struct Stores: Sendable {
         self.quarantine = quarantine
         self.results = results
         self.repository = repository
-        self.rewardLog = rewardLog
-        self.state = state
+        self.decisionLog = decisionLog
+        self.statistics = statistics
         self.libraries = libraries
-        self.shared = SharedPolicyState(store: state, flushInterval: flushInterval, logger: logger)
+        self.cache = StatisticsCache(store: statistics, flushInterval: flushInterval, logger: logger)
     }
 
     /// The real stores: PostgreSQL through libpq (`database`'s pool, and the group-commit
@@ -47,8 +47,8 @@ public struct Stores: Sendable {
                                logger: Logger = Logger(label: "switchboard")) throws -> Stores {
         Stores(
             repository: PostgresExperimentRepository(database: database),
-            rewardLog: PostgresRewardLog(database: database, logger: logger),
-            state: try RedisStateStore(url: redisURL),
+            decisionLog: PostgresDecisionLog(database: database, logger: logger),
+            statistics: try RedisStatisticsStore(url: redisURL),
             libraries: PostgresPolicyLibraryRepository(database: database),
             backends: PostgresBackendRepository(database: database),
             results: PostgresResults(database: database),
@@ -75,22 +75,22 @@ public struct ServiceComponents: Sendable {
         self.stores = stores
         self.policies = policies
         catalog = ExperimentCatalog(repository: stores.repository, registry: policies)
-        assignments = AssignmentService(catalog: catalog, rewardLog: stores.rewardLog, shared: stores.shared)
-        rewards = RewardService(catalog: catalog, rewardLog: stores.rewardLog, shared: stores.shared, logger: logger)
+        assignments = AssignmentService(catalog: catalog, decisionLog: stores.decisionLog, cache: stores.cache)
+        rewards = RewardService(catalog: catalog, decisionLog: stores.decisionLog, cache: stores.cache, logger: logger)
         let registry = BackendRegistry(folders: policies.folders, services: policies.services, cacheFolder: policies.cacheFolder,
                                        checker: policies.checker)
         backends = BackendService(registry: registry, repository: stores.backends, quarantine: stores.quarantine, threadPool: blockingPool,
                                   logger: logger)
-        predictions = PredictionService(assignments: assignments, backends: backends, shared: stores.shared, threadPool: blockingPool)
-        if let log = stores.rewardLog as? PostgresRewardLog {
-            stores.shared.install(rebuilder: StateRebuilder(catalog: catalog, rewardLog: log, store: stores.state, logger: logger))
+        predictions = PredictionService(assignments: assignments, backends: backends, cache: stores.cache, threadPool: blockingPool)
+        if let log = stores.decisionLog as? PostgresDecisionLog {
+            stores.cache.install(rebuilder: StatisticsRebuilder(catalog: catalog, decisionLog: log, store: stores.statistics, logger: logger))
         }
     }
 
-    /// Rebuilds shared state from PostgreSQL (see ``StateRebuilder``).
-    public var rebuilder: StateRebuilder? {
-        (stores.rewardLog as? PostgresRewardLog).map {
-            StateRebuilder(catalog: catalog, rewardLog: $0, store: stores.state, logger: Logger(label: "switchboard.rebuild"))
+    /// Rebuilds shared state from PostgreSQL (see ``StatisticsRebuilder``).
+    public var rebuilder: StatisticsRebuilder? {
+        (stores.decisionLog as? PostgresDecisionLog).map {
+            StatisticsRebuilder(catalog: catalog, decisionLog: $0, store: stores.statistics, logger: Logger(label: "switchboard.rebuild"))
         }
     }
 
@@ -98,12 +98,12 @@ public struct ServiceComponents: Sendable {
     /// the default-reward sweep, the check of Redis against PostgreSQL (after the start, then every `reconcileInterval`).
     public func services(logger: Logger, reconcileInterval: Duration = .seconds(300)) -> [any Service] {
         var services = stores.services + [BackendBootstrap(backends: backends)]
-        if let log = stores.rewardLog as? PostgresRewardLog {
-            services.append(DefaultRewardService(repository: stores.repository, rewardLog: log, rewards: rewards, logger: logger))
+        if let log = stores.decisionLog as? PostgresDecisionLog {
+            services.append(DefaultRewardService(repository: stores.repository, decisionLog: log, rewards: rewards, logger: logger))
             if let rebuilder {
                 // A commit is in Redis within a flush interval while its replica lives: allow five.
-                let settle = max(.seconds(10), stores.shared.flushInterval * 5)
-                services.append(LearningReconciler(repository: stores.repository, rewardLog: log, state: stores.state, rebuilder: rebuilder,
+                let settle = max(.seconds(10), stores.cache.flushInterval * 5)
+                services.append(LearningReconciler(repository: stores.repository, decisionLog: log, statistics: stores.statistics, rebuilder: rebuilder,
                                                    interval: reconcileInterval, settle: settle, logger: logger))
             }
         }
@@ -123,11 +123,11 @@ public func buildRouter(_ components: ServiceComponents, keys: APIKeys, metrics:
     let admin = router.group().add(middleware: AuthMiddleware(keys: keys, required: .admin))
     let stores = components.stores
 
-    HealthController(rewardLog: stores.rewardLog, state: stores.state).addRoutes(to: router)
+    HealthController(decisionLog: stores.decisionLog, statistics: stores.statistics).addRoutes(to: router)
     if let metrics {
-        MetricsController(registry: metrics, rewardLog: stores.rewardLog as? PostgresRewardLog, policies: components.policies).addRoutes(to: router)
+        MetricsController(registry: metrics, decisionLog: stores.decisionLog as? PostgresDecisionLog, policies: components.policies).addRoutes(to: router)
     }
-    let experiments = ExperimentsController<BasicRequestContext>(catalog: components.catalog, state: stores.state, shared: stores.shared,
+    let experiments = ExperimentsController<BasicRequestContext>(catalog: components.catalog, statistics: stores.statistics, cache: stores.cache,
                                                                  results: stores.results)
     experiments.addReadRoutes(to: client)
     experiments.addManagementRoutes(to: admin)

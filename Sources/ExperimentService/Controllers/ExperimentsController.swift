@@ -3,14 +3,14 @@ import Hummingbird
 /// `POST /v1/experiments`, `GET /v1/experiments`, `GET /v1/experiments/{key}`.
 public struct ExperimentsController<Context: RequestContext>: Sendable {
     let catalog: ExperimentCatalog
-    let state: any StateStore
-    let shared: SharedPolicyState
+    let statistics: any StatisticsStore
+    let cache: StatisticsCache
     let results: PostgresResults
 
-    public init(catalog: ExperimentCatalog, state: any StateStore, shared: SharedPolicyState, results: PostgresResults) {
+    public init(catalog: ExperimentCatalog, statistics: any StatisticsStore, cache: StatisticsCache, results: PostgresResults) {
         self.catalog = catalog
-        self.state = state
-        self.shared = shared
+        self.statistics = statistics
+        self.cache = cache
         self.results = results
     }
 
@@ -63,10 +63,10 @@ public struct ExperimentsController<Context: RequestContext>: Sendable {
         let key = try context.parameters.require("key")
         let entry = try await catalog.entry(key)
         let experiment = entry.experiment
-        await shared.flush(experiment: key)  // this replica's counts first, so the answer includes them
-        let counters = try await state.counters(experiment: key, armCount: experiment.arms.count)
+        await cache.flush(experiment: key)  // this replica's counts first, so the answer includes them
+        let counters = try await statistics.counters(experiment: key, armCount: experiment.arms.count)
         var view = ExperimentView(experiment, counters: counters)
-        view.statistics = try await shared.statistics(experiment: key, length: entry.policy.stateLength)
+        view.statistics = try await cache.statistics(experiment: key, length: entry.policy.stateLength)
         return view
     }
 }

@@ -2,12 +2,12 @@ import Hummingbird
 
 /// `GET /healthz` (the process is up) and `GET /readyz` (PostgreSQL and Redis answer).
 public struct HealthController<Context: RequestContext>: Sendable {
-    let rewardLog: any RewardLog
-    let state: any StateStore
+    let decisionLog: any DecisionLog
+    let statistics: any StatisticsStore
 
-    public init(rewardLog: any RewardLog, state: any StateStore) {
-        self.rewardLog = rewardLog
-        self.state = state
+    public init(decisionLog: any DecisionLog, statistics: any StatisticsStore) {
+        self.decisionLog = decisionLog
+        self.statistics = statistics
     }
 
     public func addRoutes(to router: some RouterMethods<Context>) {
@@ -21,8 +21,8 @@ public struct HealthController<Context: RequestContext>: Sendable {
     }
 
     @Sendable func ready(_ request: Request, context: Context) async throws -> HealthStatus {
-        async let postgres: Void = rewardLog.ping()
-        async let redis: Void = state.ping()
+        async let postgres: Void = decisionLog.ping()
+        async let redis: Void = statistics.ping()
         _ = try await (postgres, redis)
         return HealthStatus(status: "ready")
     }

@@ -7,12 +7,12 @@ import Prometheus
 /// (the write-queue depth, the counters plugins report through the host) are set at scrape time.
 public struct MetricsController<Context: RequestContext>: Sendable {
     let registry: PrometheusCollectorRegistry
-    let rewardLog: PostgresRewardLog?
+    let decisionLog: PostgresDecisionLog?
     let policies: PolicyRegistry
 
-    public init(registry: PrometheusCollectorRegistry, rewardLog: PostgresRewardLog?, policies: PolicyRegistry) {
+    public init(registry: PrometheusCollectorRegistry, decisionLog: PostgresDecisionLog?, policies: PolicyRegistry) {
         self.registry = registry
-        self.rewardLog = rewardLog
+        self.decisionLog = decisionLog
         self.policies = policies
     }
 
@@ -21,8 +21,8 @@ public struct MetricsController<Context: RequestContext>: Sendable {
     }
 
     @Sendable func scrape(_ request: Request, context: Context) async throws -> Response {
-        if let rewardLog {
-            Gauge(label: MetricNames.writeQueueDepth).record(rewardLog.statistics.queued)
+        if let decisionLog {
+            Gauge(label: MetricNames.writeQueueDepth).record(decisionLog.statistics.queued)
         }
         for (name, value) in policies.services.pluginCounters() {
             Gauge(label: MetricNames.pluginMetric, dimensions: [("name", name)]).record(value)

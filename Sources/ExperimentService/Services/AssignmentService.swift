@@ -15,17 +15,17 @@ public struct AssignmentService: Sendable {
     }
 
     let catalog: ExperimentCatalog
-    let rewardLog: any RewardLog
-    let shared: SharedPolicyState
+    let decisionLog: any DecisionLog
+    let cache: StatisticsCache
 
     /// How long a unit keeps its arm under an adaptive policy when the experiment sets no
     /// `sticky_ttl_seconds`: 30 days.
     public static let defaultStickySeconds = 2_592_000
 
-    public init(catalog: ExperimentCatalog, rewardLog: any RewardLog, shared: SharedPolicyState) {
+    public init(catalog: ExperimentCatalog, decisionLog: any DecisionLog, cache: StatisticsCache) {
         self.catalog = catalog
-        self.rewardLog = rewardLog
-        self.shared = shared
+        self.decisionLog = decisionLog
+        self.cache = cache
     }
 
     /// Assigns `unit` in experiment `key`. Returns after the decision is committed to
@@ -76,7 +76,7 @@ public struct AssignmentService: Sendable {
         let entry = try await catalog.entry(key)
         let experiment = entry.experiment
         let vector = try ContextVector.make(context, features: experiment.contextFeatures)
-        try await shared.checkAvailable()
+        try await cache.checkAvailable()
         let seed = RandomWords.next()
         let choice: Choice, label: String
         var claim: StickyClaim?, timing = ClaimTiming.first
@@ -98,12 +98,12 @@ public struct AssignmentService: Sendable {
         )
         let commit: CommitID
         if let claim {
-            (decision, commit) = try await rewardLog.record(decision, sticky: claim)
+            (decision, commit) = try await decisionLog.record(decision, sticky: claim)
         } else {
-            commit = try await rewardLog.record(decision)
+            commit = try await decisionLog.record(decision)
         }
         let arm = decision.armIndex
-        shared.count(experiment: key, arm: arm, commit: commit, assignments: 1)
+        cache.count(experiment: key, arm: arm, commit: commit, assignments: 1)
         entry.assignmentCounters[arm].increment()
         if case .withCommitRedoingIfHeld = timing, arm != choice.arm {
             extra = try await beforeRecording(Chosen(entry: entry, arm: arm, context: vector, seed: seed, unit: unit))
@@ -132,7 +132,7 @@ public struct AssignmentService: Sendable {
                 claimTiming: (Chosen) async throws -> ClaimTiming) async throws -> (Choice, StickyClaim?, ClaimTiming) {
         let key = entry.experiment.key
         let arms = entry.experiment.arms.count
-        let statistics = try await shared.statistics(experiment: key, length: entry.policy.stateLength)
+        let statistics = try await cache.statistics(experiment: key, length: entry.policy.stateLength)
         let choice = try choose(entry, state: statistics, context: context, unit: unit, seed: seed)
         // A fixed split claims nothing: its choice is final (`.first`: nothing to redo); nor does a one-off unit.
         guard sticky, entry.policy.plugin.name != ExperimentCatalog.defaultPolicy else { return (choice, nil, .first) }
@@ -140,12 +140,12 @@ public struct AssignmentService: Sendable {
         let timing = try await claimTiming(Chosen(entry: entry, arm: choice.arm, context: context, seed: seed, unit: unit))
         if case .first = timing {
             // One round trip: keep the unit's earlier arm if it has one, else stick it to this choice.
-            let held = try await shared.store.stick(experiment: key, unit: unit, arm: choice.arm, propensity: choice.propensity, ttl: ttl)
+            let held = try await cache.store.stick(experiment: key, unit: unit, arm: choice.arm, propensity: choice.propensity, ttl: ttl)
             guard let held, held.arm < arms else { return (choice, nil, timing) }
             // A returning unit: its arm is certain; the propensity logged is the original one.
             return (Choice(arm: held.arm, propensity: held.propensity, probabilities: Decision.certain(held.arm, arms: arms)), nil, timing)
         }
-        return (choice, StickyClaim(store: shared.store.stickiness, ttlSeconds: ttl, arms: arms), timing)
+        return (choice, StickyClaim(store: cache.store.stickiness, ttlSeconds: ttl, arms: arms), timing)
     }
 
     /// An arm, its probability, and every arm's probability.

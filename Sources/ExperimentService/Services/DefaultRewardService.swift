@@ -6,15 +6,15 @@ import ServiceLifecycle
 /// `interval` on every replica; the database decides which replica defaults each decision.
 public struct DefaultRewardService: Service {
     let repository: any ExperimentRepository
-    let rewardLog: PostgresRewardLog
+    let decisionLog: PostgresDecisionLog
     let rewards: RewardService
     let interval: Duration
     let logger: Logger
 
-    public init(repository: any ExperimentRepository, rewardLog: PostgresRewardLog, rewards: RewardService,
+    public init(repository: any ExperimentRepository, decisionLog: PostgresDecisionLog, rewards: RewardService,
                 interval: Duration = .seconds(1), logger: Logger) {
         self.repository = repository
-        self.rewardLog = rewardLog
+        self.decisionLog = decisionLog
         self.rewards = rewards
         self.interval = interval
         self.logger = logger
@@ -32,10 +32,10 @@ public struct DefaultRewardService: Service {
     /// One pass over every experiment with a default reward. Skipped while Redis does not
     /// answer: a replica that cannot share what it learns leaves the defaults to the others.
     public func sweep() async throws {
-        try await rewards.shared.checkAvailable()
+        try await rewards.cache.checkAvailable()
         for experiment in try await repository.all() where experiment.status != .stopped {
             guard let window = experiment.rewardWindowSeconds, let value = experiment.defaultReward else { continue }
-            let defaulted = try await rewardLog.recordDefaultRewards(experiment: experiment.key, windowSeconds: window, value: value,
+            let defaulted = try await decisionLog.recordDefaultRewards(experiment: experiment.key, windowSeconds: window, value: value,
                                                                      policy: experiment.policyID)
             if !defaulted.isEmpty { await rewards.learnDefaults(defaulted, value: value) }
         }

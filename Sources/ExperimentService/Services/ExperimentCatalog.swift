@@ -81,7 +81,7 @@ public final class ExperimentCatalog: Sendable {
 
     /// Validates a new experiment (its policy config through the plugin), stores it, and
     /// checks that its policy gives a prior. The statistics in Redis are built from
-    /// PostgreSQL on first use (see ``StateRebuilder``).
+    /// PostgreSQL on first use (see ``StatisticsRebuilder``).
     public func create(_ spec: ExperimentSpec) async throws -> Experiment {
         var experiment = try spec.validated(defaultSalt: Self.randomSalt())
         let requested = experiment.policy

@@ -7,7 +7,7 @@ import ServiceLifecycle
 /// (a replica that starts may follow one that was killed) and then every `interval`, each
 /// replica compares, per experiment, the decisions and rewards that Redis counted with what
 /// PostgreSQL holds, and when they disagree rebuilds the experiment's statistics and
-/// counters from PostgreSQL (``StateRebuilder``, forced: exact while rewards keep coming).
+/// counters from PostgreSQL (``StatisticsRebuilder``, forced: exact while rewards keep coming).
 /// Each pass counts every experiment's rows in PostgreSQL, so passes are minutes apart.
 ///
 /// A commit reaches Redis within a flush interval (20 ms) while its replica lives, so Redis
@@ -15,18 +15,18 @@ import ServiceLifecycle
 /// PostgreSQL holds now (Redis is read first). Anything else is repaired.
 public struct LearningReconciler: Service {
     let repository: any ExperimentRepository
-    let rewardLog: PostgresRewardLog
-    let state: RedisStateStore
-    let rebuilder: StateRebuilder
+    let decisionLog: PostgresDecisionLog
+    let statistics: RedisStatisticsStore
+    let rebuilder: StatisticsRebuilder
     let interval: Duration
     let settle: Duration
     let logger: Logger
 
-    public init(repository: any ExperimentRepository, rewardLog: PostgresRewardLog, state: RedisStateStore, rebuilder: StateRebuilder,
+    public init(repository: any ExperimentRepository, decisionLog: PostgresDecisionLog, statistics: RedisStatisticsStore, rebuilder: StatisticsRebuilder,
                 interval: Duration = .seconds(300), settle: Duration = .seconds(10), logger: Logger) {
         self.repository = repository
-        self.rewardLog = rewardLog
-        self.state = state
+        self.decisionLog = decisionLog
+        self.statistics = statistics
         self.rebuilder = rebuilder
         self.interval = interval
         self.settle = settle
@@ -60,10 +60,10 @@ public struct LearningReconciler: Service {
     /// Checks one experiment and rebuilds it if Redis and PostgreSQL disagree; true if it did.
     public func reconcile(_ experiment: Experiment) async throws -> Bool {
         // Only statistics that exist: missing ones are rebuilt by the replicas that use them.
-        guard case .ready = try await state.policyState(experiment: experiment.key, length: 0) else { return false }
-        let counted = try await state.counters(experiment: experiment.key, armCount: experiment.arms.count)
+        guard case .ready = try await statistics.storedStatistics(experiment: experiment.key, length: 0) else { return false }
+        let counted = try await statistics.counters(experiment: experiment.key, armCount: experiment.arms.count)
         let assignments = counted.reduce(0) { $0 + $1.assignments }, rewards = counted.reduce(0) { $0 + $1.rewards }
-        let stored = try await rewardLog.learningCounts(experiment: experiment.key, settled: settle)
+        let stored = try await decisionLog.learningCounts(experiment: experiment.key, settled: settle)
         let behind = assignments < stored.settledDecisions || rewards < stored.settledRewards
         let ahead = assignments > stored.decisions || rewards > stored.rewards
         guard behind || ahead else { return false }

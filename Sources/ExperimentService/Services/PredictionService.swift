@@ -15,13 +15,13 @@ import PolicyABI
 public struct PredictionService: Sendable {
     let assignments: AssignmentService
     let backends: BackendService
-    let shared: SharedPolicyState
+    let cache: StatisticsCache
     let threadPool: NIOThreadPool
 
-    public init(assignments: AssignmentService, backends: BackendService, shared: SharedPolicyState, threadPool: NIOThreadPool) {
+    public init(assignments: AssignmentService, backends: BackendService, cache: StatisticsCache, threadPool: NIOThreadPool) {
         self.assignments = assignments
         self.backends = backends
-        self.shared = shared
+        self.cache = cache
         self.threadPool = threadPool
     }
 
@@ -113,7 +113,7 @@ public struct PredictionService: Sendable {
         let entry = chosen.entry
         let experiment = entry.experiment
         let policy = entry.policy
-        let state = try await shared.statistics(experiment: experiment.key, length: policy.stateLength)
+        let state = try await cache.statistics(experiment: experiment.key, length: policy.stateLength)
         let set: [(arm: Int, weight: Double)]
         do {
             set = try policy.chooseSet(state: state, context: chosen.context,

@@ -48,14 +48,14 @@ public struct RewardService: Sendable {
     public static let maxBatch = 1_000
 
     let catalog: ExperimentCatalog
-    let rewardLog: any RewardLog
-    let shared: SharedPolicyState
+    let decisionLog: any DecisionLog
+    let cache: StatisticsCache
     let logger: Logger
 
-    public init(catalog: ExperimentCatalog, rewardLog: any RewardLog, shared: SharedPolicyState, logger: Logger) {
+    public init(catalog: ExperimentCatalog, decisionLog: any DecisionLog, cache: StatisticsCache, logger: Logger) {
         self.catalog = catalog
-        self.rewardLog = rewardLog
-        self.shared = shared
+        self.decisionLog = decisionLog
+        self.cache = cache
         self.logger = logger
     }
 
@@ -84,7 +84,7 @@ public struct RewardService: Sendable {
                 results[i] = .failure(error)
             }
         }
-        let decisions = try await rewardLog.decisions(ids: parsed.map(\.id))
+        let decisions = try await decisionLog.decisions(ids: parsed.map(\.id))
         var ready: [(index: Int, reward: Reward, delta: [Double]?)] = []
         for p in parsed {
             guard let decision = decisions[p.id] else {
@@ -103,7 +103,7 @@ public struct RewardService: Sendable {
         let outcomes = await withTaskGroup(of: (Int, Result<(outcome: RewardOutcome, commit: CommitID), any Error>).self) { group in
             for (n, item) in ready.enumerated() {
                 group.addTask {
-                    do { return (n, .success(try await rewardLog.record(item.reward))) } catch { return (n, .failure(error)) }
+                    do { return (n, .success(try await decisionLog.record(item.reward))) } catch { return (n, .failure(error)) }
                 }
             }
             return await group.reduce(into: [Int: Result<(outcome: RewardOutcome, commit: CommitID), any Error>]()) { $0[$1.0] = $1.1 }
@@ -130,9 +130,9 @@ public struct RewardService: Sendable {
                 let metric = item.reward.metric == Self.learningMetric ? Self.learningMetric : "other"
                 Counter(label: MetricNames.rewards, dimensions: [("experiment", experiment), ("metric", metric)]).increment()
                 if item.reward.metric == Self.learningMetric {
-                    shared.count(experiment: experiment, arm: arm, commit: commit, rewards: 1, rewardSum: item.reward.value)
+                    cache.count(experiment: experiment, arm: arm, commit: commit, rewards: 1, rewardSum: item.reward.value)
                 }
-                if let delta = item.delta { shared.add(experiment: experiment, commit: commit, delta: delta) }
+                if let delta = item.delta { cache.add(experiment: experiment, commit: commit, delta: delta) }
                 results[item.index] = .success(Outcome(status: .recorded, learned: item.reward.learned))
             }
         }
@@ -141,15 +141,15 @@ public struct RewardService: Sendable {
 
     /// Learns from default rewards just stored (by transaction `commit`, with the policy
     /// times the database gave them) for decisions whose window ended.
-    public func learnDefaults(_ defaulted: [PostgresRewardLog.DefaultedDecision], value: Double) async {
+    public func learnDefaults(_ defaulted: [PostgresDecisionLog.DefaultedDecision], value: Double) async {
         for item in defaulted {
             let decision = item.decision
             do {
-                shared.count(experiment: decision.experiment, arm: decision.armIndex, commit: item.commit, rewards: 1, rewardSum: value)
+                cache.count(experiment: decision.experiment, arm: decision.armIndex, commit: item.commit, rewards: 1, rewardSum: value)
                 guard item.learned else { continue }
                 let learning = try await learning(for: decision, metric: Self.learningMetric, reward: value, windowEnded: true,
                                                   time: item.policyTime)
-                if let delta = learning.delta { shared.add(experiment: decision.experiment, commit: item.commit, delta: delta) }
+                if let delta = learning.delta { cache.add(experiment: decision.experiment, commit: item.commit, delta: delta) }
             } catch {
                 logger.error("a default reward was stored but could not be learned", metadata: ["decision_id": "\(decision.id)", "error": "\(error)"])
             }
@@ -186,7 +186,7 @@ public struct RewardService: Sendable {
         let time = time ?? Date().timeIntervalSince(experiment.createdAt)
         guard policy.stateLength > 0 else { return (nil, true, time) }
         let context = try ContextVector.make(decision.context, features: experiment.contextFeatures)
-        let current = try await shared.statistics(experiment: decision.experiment, length: policy.stateLength)
+        let current = try await cache.statistics(experiment: decision.experiment, length: policy.stateLength)
         do {
             let delta = try policy.update(state: current, context: context, arm: decision.armIndex, reward: reward,
                                           propensity: decision.propensity, time: time)

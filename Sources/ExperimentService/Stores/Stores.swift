@@ -14,7 +14,7 @@ public protocol ExperimentRepository: Sendable {
 }
 
 /// The durable record of decisions and rewards (PostgreSQL in production).
-public protocol RewardLog: Sendable {
+public protocol DecisionLog: Sendable {
     /// Stores a decision; returns the id of its transaction once it is committed.
     @discardableResult
     func record(_ decision: Decision) async throws -> CommitID
@@ -34,15 +34,15 @@ public protocol RewardLog: Sendable {
 }
 
 /// Hot shared state (Redis in production): live per-arm counters and each experiment's
-/// policy statistics. Writes go through ``SharedPolicyState``, which batches them.
-public protocol StateStore: Sendable {
+/// policy statistics. Writes go through ``StatisticsCache``, which batches them.
+public protocol StatisticsStore: Sendable {
     /// The counters of arms `0..<armCount`.
     func counters(experiment: String, armCount: Int) async throws -> [ArmCounters]
     /// Throws if Redis cannot be reached.
     func ping() async throws
 
     /// An experiment's policy statistics (`length` values) and the rebuild they belong to.
-    func policyState(experiment: String, length: Int) async throws -> StoredPolicyState
+    func storedStatistics(experiment: String, length: Int) async throws -> StoredStatistics
 }
 
 /// The plugin libraries registered at run time, so every replica loads them too.

@@ -112,9 +112,9 @@ struct RewardWindowAndBatchTests {
         }
     }
 
-    /// The real reward log, except that one decision's reward fails as if the connection broke.
-    struct FailingRewardLog: RewardLog {
-        let base: any RewardLog
+    /// The real decision log, except that one decision's reward fails as if the connection broke.
+    struct FailingDecisionLog: DecisionLog {
+        let base: any DecisionLog
         let failing: UUID
         func record(_ decision: Decision) async throws -> CommitID { try await base.record(decision) }
         func record(_ decision: Decision, sticky: StickyClaim) async throws -> (decision: Decision, commit: CommitID) {
@@ -141,13 +141,13 @@ struct RewardWindowAndBatchTests {
                 ids.append(try #require(UUID(uuidString: id)))
             }
             let catalog = ExperimentCatalog(repository: stores.repository, registry: TestStores.policies)
-            let service = RewardService(catalog: catalog, rewardLog: FailingRewardLog(base: stores.rewardLog, failing: ids[1]),
-                                        shared: stores.shared, logger: TestStores.logger)
+            let service = RewardService(catalog: catalog, decisionLog: FailingDecisionLog(base: stores.decisionLog, failing: ids[1]),
+                                        cache: stores.cache, logger: TestStores.logger)
             let results = try await service.rewards(ids.map { .init(decisionID: $0.uuidString, metric: nil, value: 1) })
             #expect(results.map { (try? $0.get())?.status } == [.recorded, nil, .recorded])
             #expect(throws: StoreError.self) { try results[1].get() }
             // This replica's view holds the two committed rewards' deltas (Thompson: successes and failures per arm).
-            #expect(try await stores.shared.statistics(experiment: key, length: 4).reduce(0, +) == 2)
+            #expect(try await stores.cache.statistics(experiment: key, length: 4).reduce(0, +) == 2)
         }
     }
 }

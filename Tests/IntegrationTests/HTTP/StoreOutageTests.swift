@@ -18,7 +18,7 @@ struct StoreOutageTests {
         let catalog = ExperimentCatalog(repository: real.repository, registry: TestStores.policies)
         _ = try await catalog.create(ExperimentSpec(key: key, arms: [.init(name: "a"), .init(name: "b")]))
         let broken = Stores(repository: PostgresExperimentRepository(database: deadDatabase),
-                            rewardLog: PostgresRewardLog(database: deadDatabase), state: real.state,
+                            decisionLog: PostgresDecisionLog(database: deadDatabase), statistics: real.statistics,
                             libraries: PostgresPolicyLibraryRepository(database: deadDatabase), backends: PostgresBackendRepository(database: deadDatabase),
                             results: PostgresResults(database: deadDatabase))
         try await withApp(stores: broken) { client in
@@ -36,8 +36,8 @@ struct StoreOutageTests {
     @Test("Redis down: assign and readyz answer 503 naming Redis")
     func redisDown() async throws {
         let real = try await TestStores.stores()
-        let deadRedis = try RedisStateStore(url: "redis://127.0.0.1:\(try Self.closedPort())")
-        let broken = Stores(repository: real.repository, rewardLog: real.rewardLog, state: deadRedis, libraries: real.libraries, backends: real.backends, results: real.results)
+        let deadRedis = try RedisStatisticsStore(url: "redis://127.0.0.1:\(try Self.closedPort())")
+        let broken = Stores(repository: real.repository, decisionLog: real.decisionLog, statistics: deadRedis, libraries: real.libraries, backends: real.backends, results: real.results)
         try await withApp(stores: broken) { client in
             let key = try await client.createExperiment(TestStores.uniqueKey("redisdown"))
             let ready = try await client.send(.get, "/readyz")
@@ -57,8 +57,8 @@ struct StoreOutageTests {
             _ = try await client.createExperiment(key)
             return try await client.send(.post, "/v1/experiments/\(key)/assign", json: #"{"unit": "u1"}"#).decode(AssignResponse.self).decisionID
         }
-        let deadRedis = try RedisStateStore(url: "redis://127.0.0.1:\(try Self.closedPort())")
-        try await withApp(stores: Stores(repository: real.repository, rewardLog: real.rewardLog, state: deadRedis, libraries: real.libraries, backends: real.backends, results: real.results)) { client in
+        let deadRedis = try RedisStatisticsStore(url: "redis://127.0.0.1:\(try Self.closedPort())")
+        try await withApp(stores: Stores(repository: real.repository, decisionLog: real.decisionLog, statistics: deadRedis, libraries: real.libraries, backends: real.backends, results: real.results)) { client in
             let r = try await client.send(.post, "/v1/rewards", json: #"{"decision_id": "\#(id)", "reward": 1}"#)
             #expect(r.status == .ok)
         }

@@ -37,18 +37,18 @@ struct ReplicaKillTests {
 
         // The bug, reproduced: PostgreSQL has every reward, Redis none of them.
         let components = ServiceComponents(stores: stores, policies: TestStores.policies, logger: TestStores.logger)
-        let log = try #require(stores.rewardLog as? PostgresRewardLog)
+        let log = try #require(stores.decisionLog as? PostgresDecisionLog)
         #expect(try await log.learningCounts(experiment: key, settled: .zero) == .init(decisions: 20, settledDecisions: 20, rewards: 20, settledRewards: 20))
-        #expect(try await stores.state.counters(experiment: key, armCount: 2).reduce(0) { $0 + $1.rewards } == 0)
+        #expect(try await stores.statistics.counters(experiment: key, armCount: 2).reduce(0) { $0 + $1.rewards } == 0)
 
-        let reconciler = LearningReconciler(repository: stores.repository, rewardLog: log, state: stores.state,
+        let reconciler = LearningReconciler(repository: stores.repository, decisionLog: log, statistics: stores.statistics,
                                             rebuilder: try #require(components.rebuilder), settle: .zero, logger: TestStores.logger)
         let experiment = try await components.catalog.entry(key).experiment
         #expect(try await reconciler.reconcile(experiment))
-        let counters = try await stores.state.counters(experiment: key, armCount: 2)
+        let counters = try await stores.statistics.counters(experiment: key, armCount: 2)
         #expect(counters.reduce(0) { $0 + $1.assignments } == Int64(rounds))
         #expect(counters.reduce(0) { $0 + $1.rewards } == Int64(rounds))
-        guard case .ready(_, _, let statistics) = try await stores.state.policyState(experiment: key, length: 4) else {
+        guard case .ready(_, _, let statistics) = try await stores.statistics.storedStatistics(experiment: key, length: 4) else {
             Issue.record("no statistics in Redis")
             return
         }

@@ -22,7 +22,7 @@ struct GroupCommitTests {
     @Test("concurrent writers share transactions, and every acknowledged row is in PostgreSQL")
     func batches() async throws {
         let key = try await Self.experiment()
-        let log = PostgresRewardLog(database: TestStores.database)
+        let log = PostgresDecisionLog(database: TestStores.database)
         let decisions = (0..<400).map { Self.decision(key, $0) }
         let outcomes = try await withThrowingTaskGroup(of: RewardOutcome.self) { group in
             group.addTask { try await log.run(); return .unknownDecision }
@@ -51,7 +51,7 @@ struct GroupCommitTests {
     @Test("one batch tells stored, duplicate, conflicting and unknown rewards apart, repeats inside the batch too")
     func outcomesInOneBatch() async throws {
         let key = try await Self.experiment()
-        let log = PostgresRewardLog(database: TestStores.database)
+        let log = PostgresDecisionLog(database: TestStores.database)
         let d = Self.decision(key, 1)
         let unknown = DecisionID.make()
         let results = try await withThrowingTaskGroup(of: [RewardOutcome].self) { group in
@@ -79,7 +79,7 @@ struct GroupCommitTests {
     @Test("a full queue refuses new rows with 'overloaded' instead of growing")
     func boundedQueue() async throws {
         let key = try await Self.experiment()
-        let log = PostgresRewardLog(database: TestStores.database, maxQueue: 3)
+        let log = PostgresDecisionLog(database: TestStores.database, maxQueue: 3)
         try await withThrowingTaskGroup(of: Void.self) { group in
             // The writer is not running yet, so the queue fills.
             for i in 0..<3 { group.addTask { try await log.record(Self.decision(key, i)) } }
@@ -102,11 +102,11 @@ struct GroupCommitTests {
         bad[0].propensity = 0           // breaks the CHECK on propensity
         bad[1].unit = "nul\u{0}unit"    // text cannot hold NUL
         let good = (0..<20).map { Self.decision(key, $0) }
-        let first = PostgresRewardLog(database: TestStores.database)
+        let first = PostgresDecisionLog(database: TestStores.database)
         let firstWriter = Task { try await first.run() }
         try await first.record(stored)
         firstWriter.cancel()
-        let log = PostgresRewardLog(database: TestStores.database)
+        let log = PostgresDecisionLog(database: TestStores.database)
         let results = try await withThrowingTaskGroup(of: (UUID, Bool).self) { group in
             for d in good + bad { group.addTask { (d.id, (try? await log.record(d)) != nil) } }
             group.addTask { (stored.id, (try? await log.record(Reward(decisionID: stored.id, metric: "reward", value: 1)).outcome) == .recorded(experiment: key, armIndex: 0)) }
@@ -128,7 +128,7 @@ struct GroupCommitTests {
     @Test("two replicas storing different values for one reward at once: one is recorded, the other is a conflict, never a duplicate")
     func raceBetweenReplicas() async throws {
         let key = try await Self.experiment()
-        let first = PostgresRewardLog(database: TestStores.database), second = PostgresRewardLog(database: TestStores.database)
+        let first = PostgresDecisionLog(database: TestStores.database), second = PostgresDecisionLog(database: TestStores.database)
         let writers = [Task { try await first.run() }, Task { try await second.run() }]
         defer { writers.forEach { $0.cancel() } }
         let decisions = (0..<60).map { Self.decision(key, $0) }

@@ -145,10 +145,10 @@ struct HotPathEncodingTests {
         var invalid = good
         invalid.id = DecisionID.make()
         invalid.propensity = 0   // violates the CHECK on propensity
-        let stream = PostgresRewardLog.decisionRows([good, invalid])
+        let stream = PostgresDecisionLog.decisionRows([good, invalid])
         let outcome = try await TestStores.database.withConnection { conn -> (StoreError?, String?) in
             var caught: StoreError?
-            do throws(StoreError) { _ = try PostgresRewardLog.insertDecisionsAlone(stream, conn) } catch { caught = error }
+            do throws(StoreError) { _ = try PostgresDecisionLog.insertDecisionsAlone(stream, conn) } catch { caught = error }
             return (caught, try conn.query("SELECT count(*)::text FROM switchboard.decisions WHERE experiment = $1", [key]).rows.first?[0])
         }
         #expect(outcome.0?.code == .serverError && outcome.0?.sqlState == "23514")
@@ -170,7 +170,7 @@ struct HotPathEncodingTests {
                      policy: "uniform@1", seed: 42, probabilities: [1.0 / 3, 1.0 / 3, 1.0 / 3]),
         ]
         _ = try await TestStores.database.withConnection { conn in
-            try PostgresRewardLog.insertDecisionsAlone(PostgresRewardLog.decisionRows(decisions), conn)
+            try PostgresDecisionLog.insertDecisionsAlone(PostgresDecisionLog.decisionRows(decisions), conn)
         }
         let stored = try await TestStores.query("""
             SELECT id::text, arm_index::text, unit, propensity::text, context::text, policy, seed::text, probabilities::text

@@ -10,8 +10,8 @@ struct StickyClaimTests {
     }
 
     /// Runs `body` with a running group-commit writer, stopped afterwards.
-    static func withLog<T: Sendable>(_ body: @Sendable (PostgresRewardLog) async throws -> T) async throws -> T {
-        let log = PostgresRewardLog(database: TestStores.database)
+    static func withLog<T: Sendable>(_ body: @Sendable (PostgresDecisionLog) async throws -> T) async throws -> T {
+        let log = PostgresDecisionLog(database: TestStores.database)
         return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask { try await log.run(); return nil }
             defer { group.cancelAll() }
@@ -28,7 +28,7 @@ struct StickyClaimTests {
     func newThenReturning() async throws {
         let stores = try await TestStores.stores()
         let key = try await GroupCommitTests.experiment()
-        let claim = StickyClaim(store: stores.state.stickiness, ttlSeconds: 600, arms: 4)
+        let claim = StickyClaim(store: stores.statistics.stickiness, ttlSeconds: 600, arms: 4)
         let first = Self.decision(key, unit: "u-1", arm: 2, propensity: 0.4)
         let second = Self.decision(key, unit: "u-1", arm: 0, propensity: 0.3)
         let (a, b) = try await Self.withLog { log in
@@ -40,7 +40,7 @@ struct StickyClaimTests {
         #expect(try await Self.storedArm(first.id) == [["2", "0.4", "{0.25,0.25,0.25,0.25}"]])
         #expect(try await Self.storedArm(second.id) == [["2", "0.4", "{0,0,1,0}"]])
         let redis = RedisConnection(endpoint: try RedisConnection.Endpoint(url: TestStores.redisURL))
-        let stickyKey = RedisStateStore.stickyKey(key, unit: "u-1")
+        let stickyKey = RedisStatisticsStore.stickyKey(key, unit: "u-1")
         #expect(try redis.command(["GET", stickyKey]) == .string("2:0.4"))
         let ttl = try redis.command(["TTL", stickyKey])
         // The experiment's 600 s, less the time since the claim (seconds on a loaded CI machine).
@@ -51,7 +51,7 @@ struct StickyClaimTests {
     func oneUnitConcurrently() async throws {
         let stores = try await TestStores.stores()
         let key = try await GroupCommitTests.experiment()
-        let claim = StickyClaim(store: stores.state.stickiness, ttlSeconds: 600, arms: 4)
+        let claim = StickyClaim(store: stores.statistics.stickiness, ttlSeconds: 600, arms: 4)
         let decisions = (0..<64).map { Self.decision(key, unit: "same", arm: $0 % 4, propensity: 0.1 + Double($0 % 4) / 10) }
         let stored = try await Self.withLog { log in
             try await withThrowingTaskGroup(of: Decision.self) { group in
@@ -72,10 +72,10 @@ struct StickyClaimTests {
         let stores = try await TestStores.stores()
         let key = try await GroupCommitTests.experiment()
         let redis = RedisConnection(endpoint: try RedisConnection.Endpoint(url: TestStores.redisURL))
-        _ = try redis.command(["SET", RedisStateStore.stickyKey(key, unit: "old"), "7:0.5", "EX", "600"])
+        _ = try redis.command(["SET", RedisStatisticsStore.stickyKey(key, unit: "old"), "7:0.5", "EX", "600"])
         let d = Self.decision(key, unit: "old", arm: 1)
         let stored = try await Self.withLog { log in
-            try await log.record(d, sticky: StickyClaim(store: stores.state.stickiness, ttlSeconds: 600, arms: 4)).decision
+            try await log.record(d, sticky: StickyClaim(store: stores.statistics.stickiness, ttlSeconds: 600, arms: 4)).decision
         }
         #expect(stored == d)
     }
@@ -83,7 +83,7 @@ struct StickyClaimTests {
     @Test("Redis down: the sticky decision fails naming Redis and is not stored; the rest of the batch commits")
     func redisDown() async throws {
         let key = try await GroupCommitTests.experiment()
-        let dead = try RedisStateStore(url: "redis://127.0.0.1:\(try FreePort.find())")
+        let dead = try RedisStatisticsStore(url: "redis://127.0.0.1:\(try FreePort.find())")
         let claim = StickyClaim(store: dead.stickiness, ttlSeconds: 600, arms: 4)
         let sticky = Self.decision(key, unit: "lost", arm: 1)
         let plain = Self.decision(key, unit: "kept", arm: 1)

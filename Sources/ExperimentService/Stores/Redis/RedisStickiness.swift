@@ -6,7 +6,7 @@ import NIOConcurrencyHelpers
 /// decision's arm for `ttlSeconds` unless it holds an arm already, and then the decision
 /// takes the held arm. Travels with a decision to the group commit, which claims a whole
 /// batch's units in one Redis pipeline before it writes the batch (see
-/// ``PostgresRewardLog``): one queue and one wait per assign instead of two.
+/// ``PostgresDecisionLog``): one queue and one wait per assign instead of two.
 public struct StickyClaim: Sendable {
     /// Where the units are claimed (the replica's Redis).
     public let store: RedisStickiness
@@ -41,7 +41,7 @@ extension Decision {
 /// Claims units for their decisions' arms in Redis, a batch at a time in one round trip
 /// (`SET key arm:propensity NX EX ttl GET`, Redis 7), with blocking calls on a connection
 /// of its own: called from the group-commit thread. The key is the one
-/// ``RedisStateStore/stick(experiment:unit:arm:propensity:ttl:)`` uses, so both ways of
+/// ``RedisStatisticsStore/stick(experiment:unit:arm:propensity:ttl:)`` uses, so both ways of
 /// sticking see each other.
 public final class RedisStickiness: Sendable {
     private let connection: NIOLockedValueBox<RedisConnection>
@@ -55,7 +55,7 @@ public final class RedisStickiness: Sendable {
     /// Throws ``StoreError`` if Redis fails.
     func claim(_ decisions: [(decision: Decision, ttlSeconds: Int)]) throws -> [HeldArm?] {
         let commands = decisions.map { d, ttl in
-            RedisStateStore.stickCommand(experiment: d.experiment, unit: d.unit, arm: d.armIndex, propensity: d.propensity, ttl: ttl)
+            RedisStatisticsStore.stickCommand(experiment: d.experiment, unit: d.unit, arm: d.armIndex, propensity: d.propensity, ttl: ttl)
         }
         // One thread uses it in a service; the lock keeps tests with several logs safe.
         let started = ContinuousClock.now
@@ -65,7 +65,7 @@ public final class RedisStickiness: Sendable {
             if case .error(let message) = reply {
                 throw StoreError(.serverError, store: .redis, message: "SET failed: \(message)")
             }
-            return RedisStateStore.parseSticky(reply)
+            return RedisStatisticsStore.parseSticky(reply)
         }
     }
 }

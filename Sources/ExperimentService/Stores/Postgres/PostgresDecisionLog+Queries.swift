@@ -1,7 +1,7 @@
 import Foundation
 
 /// Reads of decisions, the default-reward sweep and the health check.
-extension PostgresRewardLog {
+extension PostgresDecisionLog {
     public func decision(id: UUID) async throws -> Decision? {
         try await decisions(ids: [id])[id]
     }

@@ -21,7 +21,7 @@ import ServiceLifecycle
 ///
 /// Run it as a `Service` (rows queue until it runs); at graceful shutdown it refuses new
 /// rows and drains the queue.
-public final class PostgresRewardLog: RewardLog, Service, Sendable {
+public final class PostgresDecisionLog: DecisionLog, Service, Sendable {
     let database: PostgresDatabase
     private let writer: ThreadCoalescer<Row, Written>
     private let counts = NIOLockedValueBox(Statistics())
@@ -52,7 +52,7 @@ public final class PostgresRewardLog: RewardLog, Service, Sendable {
     }
 
     public init(database: PostgresDatabase, maxBatch: Int = 2_000, maxQueue: Int = 20_000,
-                logger: Logger = Logger(label: "switchboard.reward-log")) {
+                logger: Logger = Logger(label: "switchboard.decision-log")) {
         self.database = database
         self.lookups = RequestCoalescer(maxBatch: 256) { batches in try await Self.lookUpDecisions(database, batches) }
         let connection = PostgresConnection(url: database.url)

@@ -15,7 +15,7 @@ import ServiceLifecycle
 /// the others' rewards within `refreshInterval`.
 ///
 /// Redis is a cache. When an experiment's statistics are missing there (Redis was flushed
-/// or restarted empty), this replica asks its ``StateRebuilder`` to rebuild them from
+/// or restarted empty), this replica asks its ``StatisticsRebuilder`` to rebuild them from
 /// PostgreSQL; the flush script refuses deltas for any epoch but the hash's own, and when a
 /// new epoch appears, deltas of commits its snapshot already counted are dropped — so the
 /// rebuilt statistics equal what they were, and every reward is counted once.
@@ -28,15 +28,15 @@ import ServiceLifecycle
 /// A flush whose reply was lost (a timeout after Redis ran it) or that Redis refused (out of
 /// memory, read-only) is sent again unchanged, with the same number, before anything newer
 /// of that experiment; one that was applied already is then acknowledged without adding.
-public final class SharedPolicyState: Service, Sendable {
-    let store: RedisStateStore
+public final class StatisticsCache: Service, Sendable {
+    let store: RedisStatisticsStore
     let flushInterval: Duration
     let refreshInterval: Duration
     let logger: Logger
     private let entries = NIOLockedValueBox<[String: Entry]>([:])
     private let health = NIOLockedValueBox<Health>(Health())
     private let flushLock = AsyncMutex()
-    private let rebuilder = NIOLockedValueBox<StateRebuilder?>(nil)
+    private let rebuilder = NIOLockedValueBox<StatisticsRebuilder?>(nil)
     private let rebuilding = NIOLockedValueBox<Set<String>>([])
     /// This replica's id in flush tokens, random per process.
     let replicaID = String(UInt64.random(in: 0...UInt64.max), radix: 36)
@@ -120,7 +120,7 @@ public final class SharedPolicyState: Service, Sendable {
         var lastError: StoreError?
     }
 
-    public init(store: RedisStateStore, flushInterval: Duration = .milliseconds(20), refreshInterval: Duration = .milliseconds(100),
+    public init(store: RedisStatisticsStore, flushInterval: Duration = .milliseconds(20), refreshInterval: Duration = .milliseconds(100),
                 logger: Logger) {
         self.store = store
         self.flushInterval = flushInterval
@@ -129,7 +129,7 @@ public final class SharedPolicyState: Service, Sendable {
     }
 
     /// Sets what rebuilds statistics that Redis lost (wired once the catalog exists).
-    public func install(rebuilder: StateRebuilder) {
+    public func install(rebuilder: StatisticsRebuilder) {
         self.rebuilder.withLockedValue { $0 = rebuilder }
     }
 
@@ -160,7 +160,7 @@ public final class SharedPolicyState: Service, Sendable {
         if let view = entries.withLockedValue({ $0[experiment].map(\.view) }), view.count == length { return view }
         let deadline = ContinuousClock.now + Self.rebuildWait
         while true {
-            switch try await store.policyState(experiment: experiment, length: length) {
+            switch try await store.storedStatistics(experiment: experiment, length: length) {
             case .ready(let epoch, let snapshot, let values):
                 return entries.withLockedValue { entries in
                     var e = entries[experiment] ?? Entry()
@@ -199,7 +199,7 @@ public final class SharedPolicyState: Service, Sendable {
         if try await rebuilder.rebuild(experiment: experiment, force: force) != nil { return }
         let deadline = ContinuousClock.now + Self.rebuildWait
         while ContinuousClock.now < deadline {
-            switch try await store.policyState(experiment: experiment, length: 0) {
+            switch try await store.storedStatistics(experiment: experiment, length: 0) {
             case .ready: return
             case .missing: if try await rebuilder.rebuild(experiment: experiment, force: false) != nil { return }
             case .corrupt: if try await rebuilder.rebuild(experiment: experiment, force: true) != nil { return }
@@ -215,7 +215,7 @@ public final class SharedPolicyState: Service, Sendable {
         Task {
             defer { _ = rebuilding.withLockedValue { $0.remove(experiment) } }
             do { try await rebuild(experiment, force: force) } catch {
-                logger.error("rebuilding shared state from PostgreSQL failed; will retry", metadata: ["experiment": "\(experiment)", "error": "\(error)"])
+                logger.error("rebuilding the statistics from PostgreSQL failed; will retry", metadata: ["experiment": "\(experiment)", "error": "\(error)"])
             }
         }
     }
@@ -283,7 +283,7 @@ public final class SharedPolicyState: Service, Sendable {
             let missing = await flushLock.withLock { await self.flushOnce(refreshDue: refreshDue) }
             for (key, force) in missing {
                 do { try await rebuild(key, force: force) } catch {
-                    logger.warning("rebuilding shared state from PostgreSQL failed", metadata: ["experiment": "\(key)", "error": "\(error)"])
+                    logger.warning("rebuilding the statistics from PostgreSQL failed", metadata: ["experiment": "\(key)", "error": "\(error)"])
                 }
             }
             round += 1
@@ -333,7 +333,7 @@ public final class SharedPolicyState: Service, Sendable {
                 }
                 var sum = Contribution(delta: [])
                 for c in e.inflight.values { sum.add(c) }
-                let add = RedisStateStore.addCommand(experiment: key, epoch: e.epoch, flush: .init(replica: replicaID, sequence: sequence),
+                let add = RedisStatisticsStore.addCommand(experiment: key, epoch: e.epoch, flush: .init(replica: replicaID, sequence: sequence),
                                                      delta: sum.delta, counters: sum.counters)
                 work.append(FlushItem(key: key, length: length, add: add, refresh: length > 0))
                 entries[key] = e
@@ -346,7 +346,7 @@ public final class SharedPolicyState: Service, Sendable {
         for item in work {
             var indexes: (add: Int?, read: Int?) = (nil, nil)
             if let add = item.add { indexes.add = commands.count; commands.append(add) }
-            if item.refresh { indexes.read = commands.count; commands.append(["HGETALL", RedisStateStore.stateKey(item.key)]) }
+            if item.refresh { indexes.read = commands.count; commands.append(["HGETALL", RedisStatisticsStore.stateKey(item.key)]) }
             replyIndex.append(indexes)
         }
         let replies: [RedisReply]
@@ -359,7 +359,7 @@ public final class SharedPolicyState: Service, Sendable {
             // Redis may or may not have run the pipeline: every flush in flight stays as it
             // is and is sent again with its number, so it counts once either way.
             if let error = error as? StoreError { health.withLockedValue { $0.lastError = error } }
-            logger.warning("flushing shared state to Redis failed; will retry", metadata: ["error": "\(error)"])
+            logger.warning("flushing the statistics to Redis failed; will retry", metadata: ["error": "\(error)"])
             return [:]
         }
         var missing: [String: Bool] = [:]
@@ -367,13 +367,13 @@ public final class SharedPolicyState: Service, Sendable {
             for (item, indexes) in zip(work, replyIndex) {
                 guard var e = entries[item.key] else { continue }
                 if let add = indexes.add {
-                    switch RedisStateStore.parseAddReply(replies[add]) {
+                    switch RedisStatisticsStore.parseAddReply(replies[add]) {
                     case .applied:
                         e.acknowledge()
                     case .otherEpoch(let epoch, let snapshot):
                         if epoch.isEmpty {
                             missing[item.key] = false
-                        } else if let snapshot, !epoch.hasPrefix(StoredPolicyState.fencePrefix) {
+                        } else if let snapshot, !epoch.hasPrefix(StoredStatistics.fencePrefix) {
                             e.adopt(epoch: epoch, snapshot: snapshot)  // sent again next time, into the new epoch
                         }
                     case .overflow(let field):
@@ -388,7 +388,7 @@ public final class SharedPolicyState: Service, Sendable {
                     }
                 }
                 if let read = indexes.read {
-                    switch StoredPolicyState.parse(replies[read], length: item.length) {
+                    switch StoredStatistics.parse(replies[read], length: item.length) {
                     case .ready(let epoch, let snapshot, let values):
                         e.adopt(epoch: epoch, snapshot: snapshot)
                         e.statistics = values

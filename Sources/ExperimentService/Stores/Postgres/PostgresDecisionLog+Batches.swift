@@ -1,7 +1,7 @@
 import Foundation
 
 /// The statements of a group-commit batch and the per-row outcomes of rewards.
-extension PostgresRewardLog {
+extension PostgresDecisionLog {
     /// A batch of decisions as a binary `COPY` stream for ``copyDecisions``.
     static func decisionRows(_ decisions: [Decision]) -> [UInt8] {
         var copy = PostgresBinaryCopy(capacity: decisions.count * 160)

@@ -4,7 +4,7 @@
 /// database snapshot that rebuild read. Replicas add deltas only to the epoch they know
 /// (a Lua script checks it), and drop deltas of commits the epoch's snapshot already saw,
 /// so a rebuild is exact while rewards keep arriving.
-public enum StoredPolicyState: Sendable, Equatable {
+public enum StoredStatistics: Sendable, Equatable {
     /// No statistics: never built, or Redis lost them. A rebuild creates them.
     case missing
     /// A rebuild holds the hash (until the deadline in its fence); deltas wait.
@@ -19,7 +19,7 @@ public enum StoredPolicyState: Sendable, Equatable {
 
     /// Parses an `HGETALL` of a statistics hash: fields `epoch`, `snapshot` and one per
     /// statistic index (absent = 0).
-    static func parse(_ reply: RedisReply, length: Int) -> StoredPolicyState {
+    static func parse(_ reply: RedisReply, length: Int) -> StoredStatistics {
         guard case .array(let items) = reply, !items.isEmpty else { return .missing }
         var values = [Double](repeating: 0, count: length)
         var epoch: String?, snapshot: DatabaseSnapshot?

@@ -14,7 +14,7 @@ import Logging
 /// Replicas that meet the new epoch drop pending deltas of commits the snapshot saw
 /// (every delta carries the transaction id of its commit) and flush the rest into it, so
 /// each learned reward is counted exactly once.
-public struct StateRebuilder: Sendable {
+public struct StatisticsRebuilder: Sendable {
     /// What a rebuild did.
     public struct Report: Sendable, CustomStringConvertible {
         public var experiment: String
@@ -30,16 +30,16 @@ public struct StateRebuilder: Sendable {
     }
 
     let catalog: ExperimentCatalog
-    let rewardLog: PostgresRewardLog
-    let store: RedisStateStore
+    let decisionLog: PostgresDecisionLog
+    let store: RedisStatisticsStore
     /// How long a fence holds before another replica may take the rebuild over.
     let lease: Duration
     let logger: Logger
 
-    public init(catalog: ExperimentCatalog, rewardLog: PostgresRewardLog, store: RedisStateStore,
+    public init(catalog: ExperimentCatalog, decisionLog: PostgresDecisionLog, store: RedisStatisticsStore,
                 lease: Duration = .seconds(30), logger: Logger) {
         self.catalog = catalog
-        self.rewardLog = rewardLog
+        self.decisionLog = decisionLog
         self.store = store
         self.lease = lease
         self.logger = logger
@@ -60,7 +60,7 @@ public struct StateRebuilder: Sendable {
         let token = String(UInt64.random(in: 0...UInt64.max), radix: 36)
         guard let fence = try await store.fence(experiment: key, token: token, lease: lease, force: force) else { return nil }
         let started = ContinuousClock.now
-        let replay = try await rewardLog.replay(experiment: key, armCount: entry.experiment.arms.count, initial: prior) { state, reward in
+        let replay = try await decisionLog.replay(experiment: key, armCount: entry.experiment.arms.count, initial: prior) { state, reward in
             guard !state.isEmpty else { return }
             let context = try ContextVector.make(reward.context, features: features)
             let delta = try policy.update(state: state, context: context, arm: reward.arm, reward: reward.value,
@@ -75,7 +75,7 @@ public struct StateRebuilder: Sendable {
         }
         let report = Report(experiment: key, epoch: epoch, snapshot: replay.snapshot, learnedRewards: replay.learnedRewards,
                             decisions: replay.counters.reduce(0) { $0 + $1.assignments }, statistics: replay.result)
-        logger.info("rebuilt shared state from PostgreSQL", metadata: [
+        logger.info("rebuilt the statistics from PostgreSQL", metadata: [
             "experiment": "\(key)", "learned_rewards": "\(report.learnedRewards)", "decisions": "\(report.decisions)",
             "took": "\(ContinuousClock.now - started)",
         ])

@@ -2,13 +2,13 @@
 import Foundation
 import Testing
 
-@Suite("Shared policy state: local deltas, batched flushes, bounded refresh, epochs")
-struct SharedPolicyStateTests {
+@Suite("Statistics cache: local deltas, batched flushes, bounded refresh, epochs")
+struct StatisticsCacheTests {
     /// A replica's shared state, wired like the service's (with its rebuilder).
-    static func replica() async throws -> (SharedPolicyState, ServiceComponents) {
+    static func replica() async throws -> (StatisticsCache, ServiceComponents) {
         let stores = try await TestStores.stores()
         let components = ServiceComponents(stores: stores, policies: TestStores.policies, logger: TestStores.logger)
-        return (stores.shared, components)
+        return (stores.cache, components)
     }
 
     /// A Thompson experiment with three arms (six statistics, prior all zero).
@@ -53,7 +53,7 @@ struct SharedPolicyStateTests {
             }
             group.cancelAll()
         }
-        guard case .ready(_, _, let values) = try await TestStores.stores().state.policyState(experiment: key, length: 6) else {
+        guard case .ready(_, _, let values) = try await TestStores.stores().statistics.storedStatistics(experiment: key, length: 6) else {
             Issue.record("no statistics in Redis")
             return
         }
@@ -69,7 +69,7 @@ struct SharedPolicyStateTests {
         replica.count(experiment: key, arm: 1, commit: commit, assignments: 3)
         replica.count(experiment: key, arm: 1, commit: commit, rewards: 2, rewardSum: 1.5)
         await replica.flush()
-        #expect(try await TestStores.stores().state.counters(experiment: key, armCount: 2)
+        #expect(try await TestStores.stores().statistics.counters(experiment: key, armCount: 2)
                 == [ArmCounters(), ArmCounters(assignments: 3, rewards: 2, rewardSum: 1.5)])
     }
 
@@ -91,7 +91,7 @@ struct SharedPolicyStateTests {
         await replica.flush(refreshDue: true)  // sends `after` into the new epoch
         #expect(replica.isSettled)
         #expect(try await replica.statistics(experiment: key, length: 6) == [0, 1, 0, 0, 0, 0])
-        guard case .ready(let epoch, _, let values) = try await TestStores.stores().state.policyState(experiment: key, length: 6) else {
+        guard case .ready(let epoch, _, let values) = try await TestStores.stores().statistics.storedStatistics(experiment: key, length: 6) else {
             Issue.record("no statistics in Redis")
             return
         }
@@ -119,11 +119,11 @@ struct DatabaseSnapshotTests {
 }
 
 /// Flushes are applied exactly once, whatever Redis answers.
-extension SharedPolicyStateTests {
+extension StatisticsCacheTests {
     /// Statistic 0 and arm 0's assignment counter of `key`, as Redis holds them.
     static func stored(_ redis: RedisConnection, _ key: String) throws -> (statistic: String?, assignments: String?) {
-        (try redis.command(["HGET", RedisStateStore.stateKey(key), "0"]).text,
-         try redis.command(["HGET", RedisStateStore.countersKey(key), "0:assignments"]).text)
+        (try redis.command(["HGET", RedisStatisticsStore.stateKey(key), "0"]).text,
+         try redis.command(["HGET", RedisStatisticsStore.countersKey(key), "0:assignments"]).text)
     }
 
     @Test("a flush Redis refuses for one experiment is sent again alone; the others are applied exactly once")
@@ -135,7 +135,7 @@ extension SharedPolicyStateTests {
         let redis = RedisConnection(endpoint: try .init(url: TestStores.redisURL))
         defer { redis.close() }
         // A counters key of the wrong type makes Redis refuse that experiment's flush (as OOM or READONLY would).
-        _ = try redis.command(["SET", RedisStateStore.countersKey(refused), "not a hash"])
+        _ = try redis.command(["SET", RedisStatisticsStore.countersKey(refused), "not a hash"])
         let commit = try await Self.newCommit()
         for key in [good, refused] {
             a.add(experiment: key, commit: commit, delta: [1, 0, 0, 0, 0, 0])
@@ -145,7 +145,7 @@ extension SharedPolicyStateTests {
         #expect(try Self.stored(redis, good) == ("1", "1"))
         #expect(try Self.stored(redis, refused).statistic == nil)
         #expect(!a.isSettled(refused) && a.isSettled(good))
-        _ = try redis.command(["DEL", RedisStateStore.countersKey(refused)])
+        _ = try redis.command(["DEL", RedisStatisticsStore.countersKey(refused)])
         await a.flush()
         #expect(try Self.stored(redis, refused) == ("1", "1"))
         #expect(try Self.stored(redis, good) == ("1", "1"))
@@ -157,17 +157,17 @@ extension SharedPolicyStateTests {
         let (a, components) = try await Self.replica()
         let key = try await Self.experiment(components, "flush-twice")
         _ = try await a.statistics(experiment: key, length: 6)
-        let store = try await TestStores.stores().state
-        guard case .ready(let epoch, _, _) = try await store.policyState(experiment: key, length: 6) else {
+        let store = try await TestStores.stores().statistics
+        guard case .ready(let epoch, _, _) = try await store.storedStatistics(experiment: key, length: 6) else {
             Issue.record("no statistics in Redis")
             return
         }
         let redis = RedisConnection(endpoint: try .init(url: TestStores.redisURL))
         defer { redis.close() }
-        func add(_ sequence: UInt64, _ value: Double) async throws -> RedisStateStore.AddReply {
-            let command = RedisStateStore.addCommand(experiment: key, epoch: epoch, flush: .init(replica: "test", sequence: sequence),
+        func add(_ sequence: UInt64, _ value: Double) async throws -> RedisStatisticsStore.AddReply {
+            let command = RedisStatisticsStore.addCommand(experiment: key, epoch: epoch, flush: .init(replica: "test", sequence: sequence),
                                                      delta: [value, 0, 0, 0, 0, 0], counters: [0: ArmCounters(assignments: 1, rewardSum: value)])
-            return RedisStateStore.parseAddReply(try await store.runEach([command])[0])
+            return RedisStatisticsStore.parseAddReply(try await store.runEach([command])[0])
         }
         #expect(try await add(1, 1) == .applied)
         #expect(try await add(1, 1) == .applied)   // the same flush again
@@ -186,7 +186,7 @@ extension SharedPolicyStateTests {
         _ = try await a.statistics(experiment: key, length: 6)
         let redis = RedisConnection(endpoint: try .init(url: TestStores.redisURL))
         defer { redis.close() }
-        _ = try redis.command(["HSET", RedisStateStore.stateKey(key), "0", "inf"])
+        _ = try redis.command(["HSET", RedisStatisticsStore.stateKey(key), "0", "inf"])
         let (b, _) = try await Self.replica()
         #expect(try await b.statistics(experiment: key, length: 6) == [0, 0, 0, 0, 0, 0])
         #expect(try Self.stored(redis, key).statistic == nil)

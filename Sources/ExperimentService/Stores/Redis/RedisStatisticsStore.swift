@@ -2,10 +2,10 @@
 /// Live per-arm counters and policy statistics in Redis, two hashes per experiment:
 /// `sb:{<experiment>}:counters` with fields `<arm>:assignments`, `<arm>:rewards`,
 /// `<arm>:reward_sum`, and `sb:{<experiment>}:state` with one field per statistic index
-/// (absent = 0) plus `epoch` and `snapshot` (see ``StoredPolicyState``). Both are
+/// (absent = 0) plus `epoch` and `snapshot` (see ``StoredStatistics``). Both are
 /// rebuilt from PostgreSQL when lost; deltas go through Lua scripts that check the epoch. The braces make the experiment key a Redis Cluster
 /// hash tag, so both hashes live on one shard.
-public final class RedisStateStore: StateStore {
+public final class RedisStatisticsStore: StatisticsStore {
     /// Concurrent callers' commands share one pipeline (one round trip), sent by a thread
     /// of its own over its own connection.
     let coalescer: ThreadCoalescer<[[String]], [RedisReply]>
@@ -61,9 +61,9 @@ public final class RedisStateStore: StateStore {
 
     static func stateKey(_ experiment: String) -> String { "sb:{\(experiment)}:state" }
 
-    public func policyState(experiment: String, length: Int) async throws -> StoredPolicyState {
+    public func storedStatistics(experiment: String, length: Int) async throws -> StoredStatistics {
         let replies = try await run([["HGETALL", Self.stateKey(experiment)]])
-        return StoredPolicyState.parse(replies[0], length: length)
+        return StoredStatistics.parse(replies[0], length: length)
     }
 
     /// Fences an experiment's statistics for a rebuild: sets its epoch to
@@ -75,7 +75,7 @@ public final class RedisStateStore: StateStore {
     public func fence(experiment: String, token: String, lease: Duration, force: Bool) async throws -> String? {
         let reply = try await run([["EVAL", Self.fenceScript, "1", Self.stateKey(experiment), token,
                                     String(lease.components.seconds * 1000), force ? "1" : "0"]])[0]
-        return reply.text.flatMap { $0.hasPrefix(StoredPolicyState.fencePrefix) ? $0 : nil }
+        return reply.text.flatMap { $0.hasPrefix(StoredStatistics.fencePrefix) ? $0 : nil }
     }
 
     static let fenceScript = """

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Reading back what a policy learned, for rebuilding its statistics.
-extension PostgresRewardLog {
+extension PostgresDecisionLog {
     /// One learned reward with what its update was called with.
     public struct LearnedReward: Sendable {
         public var arm: Int
