@@ -87,6 +87,13 @@ public struct PolicyConformance {
                 if again.arm != first.arm || again.probabilities != first.probabilities {
                     note("determinism", "round \(round): the same seed gave arm \(first.arm), then \(again.arm)")
                 }
+                if policy.capabilities.contains(.unitDeterministic) {
+                    let other = try guardedChoose(configured, state: state, context: context, unitHash: unitHash, seed: rng.next(),
+                                                  time: time + 1, probabilities: false)
+                    if other.arm != first.arm {
+                        note("unit", "round \(round): declares unit_deterministic, but another seed and time gave arm \(other.arm), not \(first.arm)")
+                    }
+                }
                 let reward = rng.nextUnit() < 0.3 ? 1.0 : 0.0
                 let propensity = first.probabilities?[first.arm] ?? 1.0 / Double(arms)
                 let (delta, problem) = try guardedUpdate(configured, state: state, context: context, arm: first.arm,
@@ -100,6 +107,9 @@ public struct PolicyConformance {
         result("\(rounds) decisions: chosen arm in range; probabilities finite, non-negative, summing to 1, positive for the chosen arm (checked on \(costlyRounds))",
                failures["choose"])
         result("the same seed, state and context give the same decision", failures["determinism"])
+        if policy.capabilities.contains(.unitDeterministic) {
+            result("a unit gets the same arm whatever the seed and time (unit_deterministic)", failures["unit"])
+        }
         result("deltas are finite, leave the state untouched and stay within the declared \(configured.stateLength) values", failures["update"])
         result("no call on valid input returned an error", failures["errors"])
         result("the state stays finite after \(rounds) updates", state.allSatisfy(\.isFinite) ? nil : "a state value is not finite")

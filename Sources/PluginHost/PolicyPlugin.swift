@@ -11,13 +11,15 @@ public struct PolicyPluginCapabilities: OptionSet, Sendable, Hashable {
     public static let ensemble = Self(rawValue: UInt64(SB_POLICY_CAP_ENSEMBLE))
     public static let threadSafe = Self(rawValue: UInt64(SB_POLICY_CAP_THREAD_SAFE))
     public static let costlyProbabilities = Self(rawValue: UInt64(SB_POLICY_CAP_COSTLY_PROBABILITIES))
-    /// Every flag ABI v1.0 defines.
-    public static let known: Self = [.contextual, .ensemble, .threadSafe, .costlyProbabilities]
+    /// The choice depends on the unit alone: a unit always gets the same arm without a claim (ABI v1.1).
+    public static let unitDeterministic = Self(rawValue: UInt64(SB_POLICY_CAP_UNIT_DETERMINISTIC))
+    /// Every flag ABI v1.1 defines.
+    public static let known: Self = [.contextual, .ensemble, .threadSafe, .costlyProbabilities, .unitDeterministic]
 
     /// The flags' names, for listings.
     public var names: [String] {
         [(Self.contextual, "contextual"), (.ensemble, "ensemble"), (.threadSafe, "thread_safe"),
-         (.costlyProbabilities, "costly_probabilities")].filter { contains($0.0) }.map(\.1)
+         (.costlyProbabilities, "costly_probabilities"), (.unitDeterministic, "unit_deterministic")].filter { contains($0.0) }.map(\.1)
     }
 }
 

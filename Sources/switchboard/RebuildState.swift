@@ -23,12 +23,12 @@ struct RebuildState: AsyncParsableCommand {
         let logger = common.makeLogger()
         try await withStores(common, logger: logger) { urls, _ in
             let database = PostgresDatabase(url: urls.database, connections: 2, threadPool: .singleton)
-            let stores = try Stores.connect(database: database, redisURL: urls.redis, logger: logger)
+            let stores = try Stores.connect(database: database, redisURL: urls.redis)
             let registry = PolicyRegistry(folders: PluginFolders(common.resolvedPluginDirs),
                                           cacheFolder: common.resolvedDataDir + "/plugin-cache", logger: logger)
             try await PolicyBootstrap.load(into: registry, libraries: stores.libraries, logger: logger)
             let components = ServiceComponents(stores: stores, policies: registry, logger: logger)
-            guard let rebuilder = components.rebuilder else { throw ValidationError("rebuilding needs PostgreSQL") }
+            let rebuilder = components.rebuilder
             let keys = experiments.isEmpty ? try await components.catalog.all().map(\.key) : experiments
             var failed = 0
             for key in keys {

@@ -44,7 +44,7 @@ struct Serve: AsyncParsableCommand {
             let database = PostgresDatabase(url: urls.database, threadPool: threadPool)
             let applied = try await Migrator(database: database, logger: logger).migrate(migrations)
             if !applied.isEmpty { logger.info("applied migrations", metadata: ["names": "\(applied)"]) }
-            let stores = try Stores.connect(database: database, redisURL: urls.redis, flushInterval: .milliseconds(flushMs), logger: logger)
+            let stores = try Stores.connect(database: database, redisURL: urls.redis)
             // Absolute: a crash is traced to a plugin by the path its library was opened from.
             let dataDir = URL(fileURLWithPath: common.resolvedDataDir).standardizedFileURL.path
             let registry = PolicyRegistry(
@@ -59,7 +59,7 @@ struct Serve: AsyncParsableCommand {
                                metadata: ["host": "\(host)"])
             }
             let app = buildApplication(host: host, port: port, stores: stores, policies: registry, keys: keys,
-                                       metrics: MetricsSetup.bootstrap(), logger: logger)
+                                       metrics: MetricsSetup.bootstrap(), flushInterval: .milliseconds(flushMs), logger: logger)
             let services: [any Service] = (embedded.map { [$0] } ?? []) + [app]
             let group = ServiceGroup(configuration: .init(
                 services: services.map { .init(service: $0) },
@@ -82,7 +82,7 @@ extension Serve {
     /// that library off (in PostgreSQL, for every replica) so this start does not crash on
     /// the same traffic; returns every switched-off library (SHA-256 → why).
     static func quarantineCrashedPlugin(marker: String, stores: Stores, logger: Logger) async throws -> [String: String] {
-        guard let quarantine = stores.quarantine else { return [:] }
+        let quarantine = stores.quarantine
         if let crash = PluginCrashGuard.takeCrash(marker: marker) {
             let when = ISO8601DateFormatter().string(from: Date())
             let reason = "its library \(URL(fileURLWithPath: crash.library).lastPathComponent) crashed the server (\(crash.signalName), signal \(crash.signal)); noticed at \(when)"

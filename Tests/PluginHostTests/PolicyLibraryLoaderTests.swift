@@ -34,7 +34,7 @@ struct PolicyLibraryLoaderTests {
     static let refusals: [Refusal] = [
         Refusal(defines: ["NO_ENTRY"], message: "does not export switchboard_policy_library_v1; is it a Switchboard policy plugin?"),
         Refusal(defines: ["WRONG_MAJOR"], message: "is built for policy ABI major version 2 (it exports switchboard_policy_library_v2); this host speaks version 1"),
-        Refusal(defines: ["MINOR_TOO_NEW"], message: "the library needs policy ABI minor version 99, newer than this host's 0; upgrade Switchboard"),
+        Refusal(defines: ["MINOR_TOO_NEW"], message: "the library needs policy ABI minor version 99, newer than this host's 1; upgrade Switchboard"),
         Refusal(defines: ["SMALL_STRUCT"], message: "sb_policy_library_v1 declares struct_size 8, smaller than the 32 bytes of ABI v1.0"),
         Refusal(defines: ["CAP_MISMATCH"], message: "policy 'fixture-uniform' declares the ensemble capability but lacks choose_set or combine"),
         Refusal(defines: ["FOREIGN_TAG"], message: "was built by swift-0.1-x86_64-linux but this host is swift-"),

@@ -41,10 +41,11 @@ struct ABILayoutTests {
     @Test("versions and flags")
     func constants() {
         #expect(SB_POLICY_ABI_MAJOR == 1)
-        #expect(SB_POLICY_ABI_MINOR == 0)
+        #expect(SB_POLICY_ABI_MINOR == 1)
         #expect(SB_POLICY_CAP_CONTEXTUAL == 1)
         #expect(SB_POLICY_CAP_ENSEMBLE == 2)
         #expect(SB_POLICY_CAP_THREAD_SAFE == 4)
         #expect(SB_POLICY_CAP_COSTLY_PROBABILITIES == 8)
+        #expect(SB_POLICY_CAP_UNIT_DETERMINISTIC == 16)
     }
 }

@@ -5,9 +5,9 @@ public struct ExperimentsController<Context: RequestContext>: Sendable {
     let catalog: ExperimentCatalog
     let statistics: any StatisticsStore
     let cache: StatisticsCache
-    let results: PostgresResults
+    let results: any ResultsStore
 
-    public init(catalog: ExperimentCatalog, statistics: any StatisticsStore, cache: StatisticsCache, results: PostgresResults) {
+    public init(catalog: ExperimentCatalog, statistics: any StatisticsStore, cache: StatisticsCache, results: any ResultsStore) {
         self.catalog = catalog
         self.statistics = statistics
         self.cache = cache

@@ -7,12 +7,12 @@ import Prometheus
 /// (the write-queue depth, the counters plugins report through the host) are set at scrape time.
 public struct MetricsController<Context: RequestContext>: Sendable {
     let registry: PrometheusCollectorRegistry
-    let decisionLog: PostgresDecisionLog?
+    let groupCommit: GroupCommit
     let policies: PolicyRegistry
 
-    public init(registry: PrometheusCollectorRegistry, decisionLog: PostgresDecisionLog?, policies: PolicyRegistry) {
+    public init(registry: PrometheusCollectorRegistry, groupCommit: GroupCommit, policies: PolicyRegistry) {
         self.registry = registry
-        self.decisionLog = decisionLog
+        self.groupCommit = groupCommit
         self.policies = policies
     }
 
@@ -21,9 +21,7 @@ public struct MetricsController<Context: RequestContext>: Sendable {
     }
 
     @Sendable func scrape(_ request: Request, context: Context) async throws -> Response {
-        if let decisionLog {
-            Gauge(label: MetricNames.writeQueueDepth).record(decisionLog.statistics.queued)
-        }
+        Gauge(label: MetricNames.writeQueueDepth).record(groupCommit.statistics.queued)
         for (name, value) in policies.services.pluginCounters() {
             Gauge(label: MetricNames.pluginMetric, dimensions: [("name", name)]).record(value)
         }

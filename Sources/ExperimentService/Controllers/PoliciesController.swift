@@ -5,9 +5,9 @@ import PluginHost
 public struct PoliciesController<Context: RequestContext>: Sendable {
     let registry: PolicyRegistry
     let libraries: any PolicyLibraryRepository
-    let quarantine: PostgresPluginQuarantine?
+    let quarantine: any PluginQuarantine
 
-    public init(registry: PolicyRegistry, libraries: any PolicyLibraryRepository, quarantine: PostgresPluginQuarantine? = nil) {
+    public init(registry: PolicyRegistry, libraries: any PolicyLibraryRepository, quarantine: any PluginQuarantine) {
         self.registry = registry
         self.libraries = libraries
         self.quarantine = quarantine
@@ -61,7 +61,7 @@ public struct PoliciesController<Context: RequestContext>: Sendable {
         }
         try await libraries.record(sha256: library.sha256, path: library.path, policies: library.policies.map(\.id))
         // Registering a library again is how an admin switches it back on after a crash.
-        try await quarantine?.remove(sha256: library.sha256)
+        try await quarantine.remove(sha256: library.sha256)
         registry.release(library.policies.map(\.id))
         let response = RegisterResponse(path: library.path, sha256: library.sha256, policies: library.policies.map(Self.view))
         return EditedResponse(status: known.contains(library.sha256) ? .ok : .created, response: response)

@@ -16,9 +16,11 @@ public struct Decision: Sendable, Equatable {
     public var probabilities: [Double]? = nil
 }
 
-/// A reward posted for a decision.
+/// A reward posted for a decision, with the decision's experiment and arm.
 public struct Reward: Sendable, Equatable {
     public var decisionID: UUID
+    public var experiment: String
+    public var armIndex: Int
     public var metric: String
     public var value: Double
     /// Whether the policy learns from it (recorded with the reward).
@@ -27,8 +29,11 @@ public struct Reward: Sendable, Equatable {
     /// experiment was created), stored so a rebuild replays the same update.
     public var policyTime: Double? = nil
 
-    public init(decisionID: UUID, metric: String, value: Double, learned: Bool = false, policyTime: Double? = nil) {
-        self.decisionID = decisionID
+    /// A reward for `decision`.
+    public init(for decision: Decision, metric: String, value: Double, learned: Bool = false, policyTime: Double? = nil) {
+        self.decisionID = decision.id
+        self.experiment = decision.experiment
+        self.armIndex = decision.armIndex
         self.metric = metric
         self.value = value
         self.learned = learned
@@ -36,16 +41,14 @@ public struct Reward: Sendable, Equatable {
     }
 }
 
-/// What happened to a posted reward.
+/// What happened to a reward handed to the group commit.
 public enum RewardOutcome: Sendable, Equatable {
     /// Stored now, for the first time.
-    case recorded(experiment: String, armIndex: Int)
+    case recorded
     /// The same value was already stored for this decision and metric; nothing changed.
-    case duplicate(experiment: String, armIndex: Int)
+    case duplicate
     /// A different value is already stored for this decision and metric.
     case conflict(existing: Double)
-    /// No decision has this id.
-    case unknownDecision
 }
 
 /// Live per-arm counters, as kept in Redis.

@@ -11,8 +11,8 @@ import ServiceLifecycle
 /// ``refreshInterval`` so a deregistration reaches every replica within a second.
 public final class BackendService: Sendable {
     public let registry: BackendRegistry
-    let repository: PostgresBackendRepository
-    let quarantine: PostgresPluginQuarantine?
+    let repository: any BackendRepository
+    let quarantine: any PluginQuarantine
     let threadPool: NIOThreadPool
     /// Libraries (SHA-256 → why) switched off after a crash, read at start.
     private let quarantined = NIOLockedValueBox<[String: String]>([:])
@@ -22,7 +22,7 @@ public final class BackendService: Sendable {
     /// How stale this replica's view of a registration may be.
     public static let refreshInterval: Duration = .milliseconds(500)
 
-    public init(registry: BackendRegistry, repository: PostgresBackendRepository, quarantine: PostgresPluginQuarantine? = nil,
+    public init(registry: BackendRegistry, repository: any BackendRepository, quarantine: any PluginQuarantine,
                 threadPool: NIOThreadPool, logger: Logger) {
         self.registry = registry
         self.repository = repository
@@ -39,7 +39,7 @@ public final class BackendService: Sendable {
         let endpoint = try await load(checked)
         try await repository.record(endpoint.registration, sha256: endpoint.sha256, backend: endpoint.plugin.id)
         // Registering a library again is how an admin switches it back on after a crash.
-        try await quarantine?.remove(sha256: endpoint.sha256)
+        try await quarantine.remove(sha256: endpoint.sha256)
         _ = quarantined.withLockedValue { $0.removeValue(forKey: endpoint.sha256) }
         checkedAt.withLockedValue { $0[registration.name] = .now }
         return endpoint
@@ -90,7 +90,7 @@ public final class BackendService: Sendable {
     /// Loads every recorded registration (at start); a failure is logged and skipped, and
     /// so is a library switched off after a crash (its experiments answer 503).
     public func loadRecorded() async throws {
-        let switchedOff = try await quarantine?.all() ?? [:]
+        let switchedOff = try await quarantine.all()
         quarantined.withLockedValue { $0 = switchedOff }
         for registration in try await repository.all() {
             if let sha = registration.sha256, let reason = switchedOff[sha] {

@@ -6,12 +6,12 @@ import ServiceLifecycle
 /// `interval` on every replica; the database decides which replica defaults each decision.
 public struct DefaultRewardService: Service {
     let repository: any ExperimentRepository
-    let decisionLog: PostgresDecisionLog
+    let decisionLog: any DecisionLog
     let rewards: RewardService
     let interval: Duration
     let logger: Logger
 
-    public init(repository: any ExperimentRepository, decisionLog: PostgresDecisionLog, rewards: RewardService,
+    public init(repository: any ExperimentRepository, decisionLog: any DecisionLog, rewards: RewardService,
                 interval: Duration = .seconds(1), logger: Logger) {
         self.repository = repository
         self.decisionLog = decisionLog
@@ -36,7 +36,7 @@ public struct DefaultRewardService: Service {
         for experiment in try await repository.all() where experiment.status != .stopped {
             guard let window = experiment.rewardWindowSeconds, let value = experiment.defaultReward else { continue }
             let defaulted = try await decisionLog.recordDefaultRewards(experiment: experiment.key, windowSeconds: window, value: value,
-                                                                     policy: experiment.policyID)
+                                                                     policy: experiment.policyID, limit: 1_000)
             if !defaulted.isEmpty { await rewards.learnDefaults(defaulted, value: value) }
         }
     }

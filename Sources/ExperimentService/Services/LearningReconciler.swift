@@ -15,14 +15,14 @@ import ServiceLifecycle
 /// PostgreSQL holds now (Redis is read first). Anything else is repaired.
 public struct LearningReconciler: Service {
     let repository: any ExperimentRepository
-    let decisionLog: PostgresDecisionLog
-    let statistics: RedisStatisticsStore
+    let decisionLog: any DecisionLog
+    let statistics: any StatisticsStore
     let rebuilder: StatisticsRebuilder
     let interval: Duration
     let settle: Duration
     let logger: Logger
 
-    public init(repository: any ExperimentRepository, decisionLog: PostgresDecisionLog, statistics: RedisStatisticsStore, rebuilder: StatisticsRebuilder,
+    public init(repository: any ExperimentRepository, decisionLog: any DecisionLog, statistics: any StatisticsStore, rebuilder: StatisticsRebuilder,
                 interval: Duration = .seconds(300), settle: Duration = .seconds(10), logger: Logger) {
         self.repository = repository
         self.decisionLog = decisionLog

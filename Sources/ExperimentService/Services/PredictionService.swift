@@ -36,36 +36,43 @@ public struct PredictionService: Sendable {
     /// The most arms an ensemble combines.
     static let maxEnsemble = 8
 
-    /// Predicts for `unit`; with `sticky` false (a unit made up for this one request) the
-    /// unit is not claimed in Redis, since it never returns.
+    /// Predicts for `unit`: the policy chooses (``AssignmentService/choose(experiment:unit:context:sticky:)``),
+    /// the model infers, and the decision is recorded only once inference succeeded
+    /// (``AssignmentService/record(_:)``). When an adaptive experiment's unit is claimed
+    /// depends on the model:
+    /// - an ensemble's models are the set the policy picks, whatever arm the unit holds:
+    ///   the claim goes with the group commit;
+    /// - an in-process model infers in microseconds: it runs for the policy's choice, the
+    ///   claim goes with the group commit, and for a returning unit that holds another arm
+    ///   the held arm's model runs again (if that fails, the decision stays recorded);
+    /// - a model behind a thread or the network runs once, after a claim of its own has
+    ///   said which arm the unit holds.
+    /// With `sticky` false (a unit made up for this one request) nothing is claimed.
     public func predict(experiment key: String, unit: String, context: [String: Double]?, inputs: [Tensor],
                         sticky: Bool = true) async throws -> Prediction {
-        let (assignment, result) = try await assignments.assign(experiment: key, unit: unit, context: context, sticky: sticky,
-                                                                claimTiming: claimTiming) { chosen in
-            guard Self.combines(chosen.entry) else {
-                return (try await infer(try await endpoint(chosen.entry.experiment, arm: chosen.arm), inputs), nil as [(String, Double)]?)
-            }
-            return try await ensemble(chosen, inputs: inputs)
+        var choice = try await assignments.choose(experiment: key, unit: unit, context: context, sticky: sticky)
+        let experiment = choice.entry.experiment
+        if Self.combines(choice.entry) {
+            let (outputs, set) = try await ensemble(choice, inputs: inputs)
+            return Prediction(assignment: try await assignments.record(choice), outputs: outputs, ensemble: set)
         }
-        return Prediction(assignment: assignment, outputs: result.0, ensemble: result.1?.map { (variant: $0.0, weight: $0.1) })
+        var model = try await endpoint(experiment, arm: choice.arm)
+        if choice.claim != nil && !model.plugin.inlineInfer {
+            try await assignments.claimNow(&choice)
+            model = try await endpoint(experiment, arm: choice.arm)
+        }
+        var outputs = try await infer(model, inputs)
+        let assignment = try await assignments.record(choice)
+        if assignment.armIndex != choice.arm {
+            outputs = try await infer(try await endpoint(experiment, arm: assignment.armIndex), inputs)
+        }
+        return Prediction(assignment: assignment, outputs: outputs, ensemble: nil)
     }
 
     /// Whether a prediction in this experiment combines several models: a running
     /// experiment whose policy is an ensemble.
     static func combines(_ entry: ExperimentCatalog.Entry) -> Bool {
         entry.policy.plugin.capabilities.contains(.ensemble) && entry.experiment.status == .running
-    }
-
-    /// When a prediction's unit is claimed (adaptive experiments only):
-    /// - an ensemble's models do not depend on the arm: with the group commit;
-    /// - an in-process model infers in microseconds: it runs for the policy's choice, the
-    ///   claim goes with the group commit, and it runs again for a returning unit that
-    ///   holds another arm;
-    /// - a model behind a thread or the network runs once, after the claim has said which
-    ///   arm it is.
-    func claimTiming(_ chosen: AssignmentService.Chosen) async throws -> AssignmentService.ClaimTiming {
-        if Self.combines(chosen.entry) { return .withCommit }
-        return try await endpoint(chosen.entry.experiment, arm: chosen.arm).plugin.inlineInfer ? .withCommitRedoingIfHeld : .first
     }
 
     /// The model behind an arm.
@@ -109,14 +116,14 @@ public struct PredictionService: Sendable {
 
     /// Infers with every arm of the policy's set at once and combines the first outputs
     /// (as FP64, shaped like the first model's) with the policy's weights.
-    func ensemble(_ chosen: AssignmentService.Chosen, inputs: [Tensor]) async throws -> ([Tensor], [(String, Double)]?) {
+    func ensemble(_ chosen: AssignmentService.Choice, inputs: [Tensor]) async throws -> ([Tensor], [(variant: String, weight: Double)]) {
         let entry = chosen.entry
         let experiment = entry.experiment
         let policy = entry.policy
         let state = try await cache.statistics(experiment: experiment.key, length: policy.stateLength)
         let set: [(arm: Int, weight: Double)]
         do {
-            set = try policy.chooseSet(state: state, context: chosen.context,
+            set = try policy.chooseSet(state: state, context: chosen.vector,
                                        unitHash: StableHash.unitHash(salt: experiment.salt, unit: chosen.unit), seed: chosen.seed,
                                        time: Date().timeIntervalSince(experiment.createdAt), maxArms: min(Self.maxEnsemble, experiment.arms.count))
         } catch {

@@ -49,12 +49,14 @@ public struct RewardService: Sendable {
 
     let catalog: ExperimentCatalog
     let decisionLog: any DecisionLog
+    let groupCommit: GroupCommit
     let cache: StatisticsCache
     let logger: Logger
 
-    public init(catalog: ExperimentCatalog, decisionLog: any DecisionLog, cache: StatisticsCache, logger: Logger) {
+    public init(catalog: ExperimentCatalog, decisionLog: any DecisionLog, groupCommit: GroupCommit, cache: StatisticsCache, logger: Logger) {
         self.catalog = catalog
         self.decisionLog = decisionLog
+        self.groupCommit = groupCommit
         self.cache = cache
         self.logger = logger
     }
@@ -64,7 +66,7 @@ public struct RewardService: Sendable {
         try await rewards([Item(decisionID: decisionID, metric: metric, value: value)])[0].get()
     }
 
-    /// Stores many rewards with one decision lookup and one group commit; each item gets
+    /// Stores many rewards with one decision look-up and one group commit; each item gets
     /// its own result, so one bad item does not fail the others: every reward that was
     /// committed is learned from, whatever happened to the rest of the request (a client
     /// that retries a failed item gets `duplicate` for the others, and they were learned).
@@ -93,55 +95,41 @@ public struct RewardService: Sendable {
             }
             do {
                 let learning = try await learning(for: decision, metric: p.metric, reward: items[p.index].value)
-                let reward = Reward(decisionID: p.id, metric: p.metric, value: items[p.index].value, learned: learning.learned,
+                let reward = Reward(for: decision, metric: p.metric, value: items[p.index].value, learned: learning.learned,
                                     policyTime: learning.learned ? learning.time : nil)
                 ready.append((p.index, reward, learning.delta))
             } catch let error as ServiceError {
                 results[p.index] = .failure(error)
             }
         }
-        let outcomes = await withTaskGroup(of: (Int, Result<(outcome: RewardOutcome, commit: CommitID), any Error>).self) { group in
-            for (n, item) in ready.enumerated() {
-                group.addTask {
-                    do { return (n, .success(try await decisionLog.record(item.reward))) } catch { return (n, .failure(error)) }
-                }
-            }
-            return await group.reduce(into: [Int: Result<(outcome: RewardOutcome, commit: CommitID), any Error>]()) { $0[$1.0] = $1.1 }
-        }
-        for (n, item) in ready.enumerated() {
-            let id = items[item.index].decisionID
-            guard let written = outcomes[n] else { continue }
-            let outcome: RewardOutcome, commit: CommitID
+        let written = await groupCommit.record(ready.map(\.reward))
+        for (item, written) in zip(ready, written) {
+            let reward = item.reward
             switch written {
-            case .success(let w): (outcome, commit) = w
             case .failure(let error):
                 results[item.index] = .failure(error)
-                continue
-            }
-            switch outcome {
-            case .unknownDecision:
-                results[item.index] = .failure(ServiceError.unknownDecision(id: id))
-            case .conflict(let existing):
-                results[item.index] = .failure(ServiceError.rewardConflict(decisionID: id, metric: item.reward.metric, existing: existing, sent: item.reward.value))
-            case .duplicate:
+            case .success((.conflict(let existing), _)):
+                results[item.index] = .failure(ServiceError.rewardConflict(decisionID: items[item.index].decisionID, metric: reward.metric,
+                                                                           existing: existing, sent: reward.value))
+            case .success((.duplicate, _)):
                 results[item.index] = .success(Outcome(status: .duplicate, learned: false))
-            case .recorded(let experiment, let arm):
+            case .success((.recorded, let commit)):
                 // Labels only from declared values: a client names any metric it likes.
-                let metric = item.reward.metric == Self.learningMetric ? Self.learningMetric : "other"
-                Counter(label: MetricNames.rewards, dimensions: [("experiment", experiment), ("metric", metric)]).increment()
-                if item.reward.metric == Self.learningMetric {
-                    cache.count(experiment: experiment, arm: arm, commit: commit, rewards: 1, rewardSum: item.reward.value)
+                let metric = reward.metric == Self.learningMetric ? Self.learningMetric : "other"
+                Counter(label: MetricNames.rewards, dimensions: [("experiment", reward.experiment), ("metric", metric)]).increment()
+                if reward.metric == Self.learningMetric {
+                    cache.count(experiment: reward.experiment, arm: reward.armIndex, commit: commit, rewards: 1, rewardSum: reward.value)
                 }
-                if let delta = item.delta { cache.add(experiment: experiment, commit: commit, delta: delta) }
-                results[item.index] = .success(Outcome(status: .recorded, learned: item.reward.learned))
+                if let delta = item.delta { cache.add(experiment: reward.experiment, commit: commit, delta: delta) }
+                results[item.index] = .success(Outcome(status: .recorded, learned: reward.learned))
             }
         }
-        return results.map { $0! }
+        return results.map { $0 ?? .failure(ServiceError.overloaded("this reward was not handled; retry it")) }
     }
 
     /// Learns from default rewards just stored (by transaction `commit`, with the policy
     /// times the database gave them) for decisions whose window ended.
-    public func learnDefaults(_ defaulted: [PostgresDecisionLog.DefaultedDecision], value: Double) async {
+    public func learnDefaults(_ defaulted: [DefaultedDecision], value: Double) async {
         for item in defaulted {
             let decision = item.decision
             do {

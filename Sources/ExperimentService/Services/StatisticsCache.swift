@@ -29,7 +29,7 @@ import ServiceLifecycle
 /// memory, read-only) is sent again unchanged, with the same number, before anything newer
 /// of that experiment; one that was applied already is then acknowledged without adding.
 public final class StatisticsCache: Service, Sendable {
-    let store: RedisStatisticsStore
+    let store: any StatisticsStore
     let flushInterval: Duration
     let refreshInterval: Duration
     let logger: Logger
@@ -120,7 +120,7 @@ public final class StatisticsCache: Service, Sendable {
         var lastError: StoreError?
     }
 
-    public init(store: RedisStatisticsStore, flushInterval: Duration = .milliseconds(20), refreshInterval: Duration = .milliseconds(100),
+    public init(store: any StatisticsStore, flushInterval: Duration = .milliseconds(20), refreshInterval: Duration = .milliseconds(100),
                 logger: Logger) {
         self.store = store
         self.flushInterval = flushInterval
@@ -303,22 +303,15 @@ public final class StatisticsCache: Service, Sendable {
         }
     }
 
-    private struct FlushItem {
-        var key: String
-        var length: Int
-        var add: [String]?
-        var refresh: Bool
-    }
-
-    /// One pipeline: per experiment the flush in flight (sent again) or else a new one of
+    /// One round trip: per experiment the flush in flight (sent again) or else a new one of
     /// everything pending, then a re-read of statistics that are due or were just written.
-    /// Returns the experiments whose statistics Redis lacks (false) or holds corrupt (true:
-    /// a forced rebuild).
+    /// Returns the experiments whose statistics the store lacks (false) or holds corrupt
+    /// (true: a forced rebuild).
     private func flushOnce(refreshDue: Bool) async -> [String: Bool] {
         let now = ContinuousClock.now
         // Pending becomes a numbered flush in flight; the view stays whole while it is sent.
-        let work: [FlushItem] = entries.withLockedValue { entries in
-            var work: [FlushItem] = []
+        let work: [StatisticsFlush] = entries.withLockedValue { entries in
+            var work: [StatisticsFlush] = []
             for (key, var e) in entries {
                 let length = e.statistics?.count ?? 0
                 let due = refreshDue && length > 0 && now - e.lastRefresh >= refreshInterval
@@ -328,82 +321,72 @@ public final class StatisticsCache: Service, Sendable {
                     e.inflightSequence = lastSequence.withLockedValue { $0 += 1; return $0 }
                 }
                 guard let sequence = e.inflightSequence, !e.inflight.isEmpty else {
-                    if due { work.append(FlushItem(key: key, length: length, add: nil, refresh: true)) }
+                    if due { work.append(StatisticsFlush(experiment: key, addition: nil, readLength: length)) }
                     continue
                 }
                 var sum = Contribution(delta: [])
                 for c in e.inflight.values { sum.add(c) }
-                let add = RedisStatisticsStore.addCommand(experiment: key, epoch: e.epoch, flush: .init(replica: replicaID, sequence: sequence),
-                                                     delta: sum.delta, counters: sum.counters)
-                work.append(FlushItem(key: key, length: length, add: add, refresh: length > 0))
+                let addition = StatisticsFlush.Addition(epoch: e.epoch, token: FlushToken(replica: replicaID, sequence: sequence),
+                                                        delta: sum.delta, counters: sum.counters)
+                work.append(StatisticsFlush(experiment: key, addition: addition, readLength: length > 0 ? length : nil))
                 entries[key] = e
             }
             return work
         }
         guard !work.isEmpty else { return [:] }
-        var commands: [[String]] = []
-        var replyIndex: [(add: Int?, read: Int?)] = []
-        for item in work {
-            var indexes: (add: Int?, read: Int?) = (nil, nil)
-            if let add = item.add { indexes.add = commands.count; commands.append(add) }
-            if item.refresh { indexes.read = commands.count; commands.append(["HGETALL", RedisStatisticsStore.stateKey(item.key)]) }
-            replyIndex.append(indexes)
-        }
-        let replies: [RedisReply]
+        let replies: [StatisticsFlush.Reply]
         do {
             let started = ContinuousClock.now
-            replies = try await store.runEach(commands)
+            replies = try await store.flush(work)
             Metrics.Timer(label: MetricNames.redisFlushSeconds).record(duration: ContinuousClock.now - started)
             health.withLockedValue { $0 = Health(lastSuccess: .now, lastError: nil) }
         } catch {
-            // Redis may or may not have run the pipeline: every flush in flight stays as it
-            // is and is sent again with its number, so it counts once either way.
+            // The store may or may not have applied the flushes: every flush in flight stays
+            // as it is and is sent again with its number, so it counts once either way.
             if let error = error as? StoreError { health.withLockedValue { $0.lastError = error } }
-            logger.warning("flushing the statistics to Redis failed; will retry", metadata: ["error": "\(error)"])
+            logger.warning("flushing the statistics failed; will retry", metadata: ["error": "\(error)"])
             return [:]
         }
         var missing: [String: Bool] = [:]
         entries.withLockedValue { entries in
-            for (item, indexes) in zip(work, replyIndex) {
-                guard var e = entries[item.key] else { continue }
-                if let add = indexes.add {
-                    switch RedisStatisticsStore.parseAddReply(replies[add]) {
-                    case .applied:
-                        e.acknowledge()
-                    case .otherEpoch(let epoch, let snapshot):
-                        if epoch.isEmpty {
-                            missing[item.key] = false
-                        } else if let snapshot, !epoch.hasPrefix(StoredStatistics.fencePrefix) {
-                            e.adopt(epoch: epoch, snapshot: snapshot)  // sent again next time, into the new epoch
-                        }
-                    case .overflow(let field):
-                        // Never applicable: the sums would stop being numbers. Rewards and
-                        // contexts are range-checked, so only a plugin's deltas can get here.
-                        logger.error("a flush would make a statistic non-finite; its deltas are dropped",
-                                     metadata: ["experiment": "\(item.key)", "field": "\(field)"])
-                        e.acknowledge()
-                    case .failed(let message):
-                        health.withLockedValue { $0.lastError = StoreError(.serverError, store: .redis, message: message) }
-                        logger.warning("Redis refused a flush; will retry", metadata: ["experiment": "\(item.key)", "error": "\(message)"])
+            for (item, reply) in zip(work, replies) {
+                guard var e = entries[item.experiment] else { continue }
+                switch reply.added {
+                case nil: break
+                case .applied:
+                    e.acknowledge()
+                case .otherEpoch(let epoch, let snapshot):
+                    if epoch.isEmpty {
+                        missing[item.experiment] = false
+                    } else if let snapshot, !epoch.hasPrefix(StoredStatistics.fencePrefix) {
+                        e.adopt(epoch: epoch, snapshot: snapshot)  // sent again next time, into the new epoch
                     }
+                case .overflow(let field):
+                    // Never applicable: the sums would stop being numbers. Rewards and
+                    // contexts are range-checked, so only a plugin's deltas can get here.
+                    logger.error("a flush would make a statistic non-finite; its deltas are dropped",
+                                 metadata: ["experiment": "\(item.experiment)", "field": "\(field)"])
+                    e.acknowledge()
+                case .failed(let message):
+                    health.withLockedValue { $0.lastError = StoreError(.serverError, store: .redis, message: message) }
+                    logger.warning("the statistics store refused a flush; will retry", metadata: ["experiment": "\(item.experiment)", "error": "\(message)"])
                 }
-                if let read = indexes.read {
-                    switch StoredStatistics.parse(replies[read], length: item.length) {
-                    case .ready(let epoch, let snapshot, let values):
-                        e.adopt(epoch: epoch, snapshot: snapshot)
-                        e.statistics = values
-                        e.lastRefresh = now
-                    case .missing:
-                        if missing[item.key] == nil { missing[item.key] = false }
-                    case .corrupt(let reason):
-                        logger.error("statistics in Redis are corrupt; rebuilding them", metadata: ["experiment": "\(item.key)", "reason": "\(reason)"])
-                        missing[item.key] = true
-                    case .rebuilding:
-                        break  // keep serving the last statistics until the rebuild installs new ones
-                    }
+                switch reply.read {
+                case nil: break
+                case .ready(let epoch, let snapshot, let values):
+                    e.adopt(epoch: epoch, snapshot: snapshot)
+                    e.statistics = values
+                    e.lastRefresh = now
+                case .missing:
+                    if missing[item.experiment] == nil { missing[item.experiment] = false }
+                case .corrupt(let reason):
+                    logger.error("statistics in the store are corrupt; rebuilding them", metadata: ["experiment": "\(item.experiment)", "reason": "\(reason)"])
+                    missing[item.experiment] = true
+                case .rebuilding:
+                    break  // keep serving the last statistics until the rebuild installs new ones
                 }
                 e.recomputeUnflushed()
-                entries[item.key] = e
+                entries[item.experiment] = e
             }
         }
         return missing

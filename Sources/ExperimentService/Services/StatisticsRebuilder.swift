@@ -30,13 +30,13 @@ public struct StatisticsRebuilder: Sendable {
     }
 
     let catalog: ExperimentCatalog
-    let decisionLog: PostgresDecisionLog
-    let store: RedisStatisticsStore
+    let decisionLog: any DecisionLog
+    let store: any StatisticsStore
     /// How long a fence holds before another replica may take the rebuild over.
     let lease: Duration
     let logger: Logger
 
-    public init(catalog: ExperimentCatalog, decisionLog: PostgresDecisionLog, store: RedisStatisticsStore,
+    public init(catalog: ExperimentCatalog, decisionLog: any DecisionLog, store: any StatisticsStore,
                 lease: Duration = .seconds(30), logger: Logger) {
         self.catalog = catalog
         self.decisionLog = decisionLog

@@ -1,54 +1,46 @@
-import Foundation
+import Logging
 
-/// Where experiments are defined (PostgreSQL in production).
-public protocol ExperimentRepository: Sendable {
-    /// Stores a new experiment; throws ``ServiceError/experimentExists`` for a taken key.
-    func create(_ experiment: Experiment) async throws
-    /// The experiment with this key, or `nil`.
-    func find(key: String) async throws -> Experiment?
-    /// Every experiment, ordered by key.
-    func all() async throws -> [Experiment]
-    /// Moves an experiment to `status` if its current status is one of `from`; returns the
-    /// status it has afterwards, or nil if there is no such experiment.
-    func transition(key: String, from: Set<Experiment.Status>, to status: Experiment.Status) async throws -> Experiment.Status?
-}
+/// The stores a service instance works with, each behind its protocol: PostgreSQL and
+/// Redis in production (``connect(database:redisURL:logger:)``), or in-memory twins
+/// (``inMemory()``) for tests of everything above the stores.
+public struct Stores: Sendable {
+    public var repository: any ExperimentRepository
+    public var decisionLog: any DecisionLog
+    public var statistics: any StatisticsStore
+    public var stickyUnits: any StickyUnits
+    public var libraries: any PolicyLibraryRepository
+    public var backends: any BackendRepository
+    public var results: any ResultsStore
+    /// Plugin libraries switched off after they crashed a server.
+    public var quarantine: any PluginQuarantine
 
-/// The durable record of decisions and rewards (PostgreSQL in production).
-public protocol DecisionLog: Sendable {
-    /// Stores a decision; returns the id of its transaction once it is committed.
-    @discardableResult
-    func record(_ decision: Decision) async throws -> CommitID
-    /// Stores a decision of an adaptive experiment, claiming its unit as it does (see
-    /// ``StickyClaim``); returns the decision as stored (a returning unit's with the arm it
-    /// holds) once it is committed.
-    func record(_ decision: Decision, sticky: StickyClaim) async throws -> (decision: Decision, commit: CommitID)
-    /// The decision with this id, or nil.
-    func decision(id: UUID) async throws -> Decision?
-    /// The decisions with these ids (missing ones are absent), in one query.
-    func decisions(ids: [UUID]) async throws -> [UUID: Decision]
-    /// Stores a reward idempotently; returns once it is committed, with the id of the
-    /// transaction (meaningful when the outcome is `recorded`).
-    func record(_ reward: Reward) async throws -> (outcome: RewardOutcome, commit: CommitID)
-    /// Throws if the database cannot be reached.
-    func ping() async throws
-}
+    public init(repository: any ExperimentRepository, decisionLog: any DecisionLog, statistics: any StatisticsStore,
+                stickyUnits: any StickyUnits, libraries: any PolicyLibraryRepository, backends: any BackendRepository,
+                results: any ResultsStore, quarantine: any PluginQuarantine) {
+        self.repository = repository
+        self.decisionLog = decisionLog
+        self.statistics = statistics
+        self.stickyUnits = stickyUnits
+        self.libraries = libraries
+        self.backends = backends
+        self.results = results
+        self.quarantine = quarantine
+    }
 
-/// Hot shared state (Redis in production): live per-arm counters and each experiment's
-/// policy statistics. Writes go through ``StatisticsCache``, which batches them.
-public protocol StatisticsStore: Sendable {
-    /// The counters of arms `0..<armCount`.
-    func counters(experiment: String, armCount: Int) async throws -> [ArmCounters]
-    /// Throws if Redis cannot be reached.
-    func ping() async throws
-
-    /// An experiment's policy statistics (`length` values) and the rebuild they belong to.
-    func storedStatistics(experiment: String, length: Int) async throws -> StoredStatistics
-}
-
-/// The plugin libraries registered at run time, so every replica loads them too.
-public protocol PolicyLibraryRepository: Sendable {
-    /// Remembers a registered library (by SHA-256; the latest path wins).
-    func record(sha256: String, path: String, policies: [String]) async throws
-    /// Every registered library, oldest first, with the policies (`name@version`) it provides.
-    func all() async throws -> [(sha256: String, path: String, policies: [String])]
+    /// The real stores: PostgreSQL through libpq (`database`'s pool; the group commit opens
+    /// its own connection) and Redis through hiredis (one pipelining thread, and the group
+    /// commit's connection for sticky claims).
+    public static func connect(database: PostgresDatabase, redisURL: String) throws -> Stores {
+        let redis = try RedisPipeline(url: redisURL)
+        return Stores(
+            repository: PostgresExperimentRepository(database: database),
+            decisionLog: PostgresDecisionLog(database: database),
+            statistics: RedisStatisticsStore(pipeline: redis),
+            stickyUnits: RedisStickyUnits(pipeline: redis),
+            libraries: PostgresPolicyLibraryRepository(database: database),
+            backends: PostgresBackendRepository(database: database),
+            results: PostgresResults(database: database),
+            quarantine: PostgresPluginQuarantine(database: database)
+        )
+    }
 }

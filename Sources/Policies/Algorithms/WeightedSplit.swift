@@ -6,7 +6,7 @@ import PolicyABI
 public struct WeightedSplit: Policy {
     public static let name = "weighted-split"
     public static let version = "1"
-    public static let capabilities: PolicyCapabilities = [.threadSafe]
+    public static let capabilities: PolicyCapabilities = [.threadSafe, .unitDeterministic]
     let split: WeightedHashSplit
 
     public init(setup: PolicySetup) throws(PolicyError) {

@@ -26,6 +26,8 @@ public struct PolicyCapabilities: OptionSet, Sendable {
     public static let ensemble = PolicyCapabilities(rawValue: 1 << 1)
     public static let threadSafe = PolicyCapabilities(rawValue: 1 << 2)
     public static let costlyProbabilities = PolicyCapabilities(rawValue: 1 << 3)
+    /// The choice depends only on the unit's hash and the config (a fixed split).
+    public static let unitDeterministic = PolicyCapabilities(rawValue: 1 << 4)
 }
 
 /// One decision to make (borrowed views: valid only during the call).

@@ -36,7 +36,7 @@ extern "C" {
 #endif
 
 #define SB_POLICY_ABI_MAJOR 1
-#define SB_POLICY_ABI_MINOR 0
+#define SB_POLICY_ABI_MINOR 1  /* 1: SB_POLICY_CAP_UNIT_DETERMINISTIC */
 
 /* The only symbol a policy library exports. */
 #define SB_POLICY_ENTRY_SYMBOL "switchboard_policy_library_v1"
@@ -82,6 +82,10 @@ typedef struct sb_host_api {
 #define SB_POLICY_CAP_THREAD_SAFE (1u << 2) /* choose and update may run concurrently */
 #define SB_POLICY_CAP_COSTLY_PROBABILITIES (1u << 3) /* probabilities are expensive (e.g. Monte Carlo):
                                                        the host asks for them once per state, not per decision */
+#define SB_POLICY_CAP_UNIT_DETERMINISTIC (1u << 4) /* (minor 1) choose depends only on unit_hash and the
+                                                     config, never on the state, seed, context or time: a
+                                                     unit always gets the same arm, so the host claims no
+                                                     unit for it (a fixed split) */
 
 /* What an experiment gives a policy when it is configured. Borrowed for the call. */
 typedef struct sb_policy_setup {

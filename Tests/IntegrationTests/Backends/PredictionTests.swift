@@ -139,7 +139,7 @@ struct PredictionTests {
             // again, so every answer is fitted's, with the held propensity, as stored.
             let stores = try await TestStores.stores()
             for i in 0..<20 {
-                _ = try await stores.statistics.stick(experiment: bandit, unit: "held-\(i)", arm: 0, propensity: 0.375, ttl: 600)
+                _ = try await stores.stickyUnits.claim(experiment: bandit, unit: "held-\(i)", arm: 0, propensity: 0.375, ttlSeconds: 600)
                 let p = try await client.send(.post, "/v1/experiments/\(bandit)/predict", json: #"{"unit": "held-\#(i)", "inputs": \#(Self.input)}"#)
                     .decode(PredictResponse.self)
                 #expect(p.variant == "fitted" && p.propensity == 0.375)

@@ -112,21 +112,34 @@ struct RewardWindowAndBatchTests {
         }
     }
 
-    /// The real decision log, except that one decision's reward fails as if the connection broke.
+    /// The real decision log, except that a batch holding one decision's reward is refused
+    /// (so the group commit writes it row by row, and only that reward fails).
     struct FailingDecisionLog: DecisionLog {
         let base: any DecisionLog
         let failing: UUID
-        func record(_ decision: Decision) async throws -> CommitID { try await base.record(decision) }
-        func record(_ decision: Decision, sticky: StickyClaim) async throws -> (decision: Decision, commit: CommitID) {
-            try await base.record(decision, sticky: sticky)
-        }
-        func decision(id: UUID) async throws -> Decision? { try await base.decision(id: id) }
         func decisions(ids: [UUID]) async throws -> [UUID: Decision] { try await base.decisions(ids: ids) }
-        func record(_ reward: Reward) async throws -> (outcome: RewardOutcome, commit: CommitID) {
-            if reward.decisionID == failing { throw StoreError(.unavailable, store: .postgres, message: "test: the connection broke") }
-            return try await base.record(reward)
+        func recordDefaultRewards(experiment: String, windowSeconds: Int, value: Double, policy: String,
+                                  limit: Int) async throws -> [DefaultedDecision] {
+            try await base.recordDefaultRewards(experiment: experiment, windowSeconds: windowSeconds, value: value, policy: policy, limit: limit)
+        }
+        func replay<R: Sendable>(experiment: String, armCount: Int, initial: R,
+                                 fold: @escaping @Sendable (inout R, LearnedReward) throws -> Void) async throws -> Replay<R> {
+            try await base.replay(experiment: experiment, armCount: armCount, initial: initial, fold: fold)
+        }
+        func learningCounts(experiment: String, settled: Duration) async throws -> LearningCounts {
+            try await base.learningCounts(experiment: experiment, settled: settled)
         }
         func ping() async throws { try await base.ping() }
+        func makeBatchWriter() -> any BatchWriter { Writer(base: base.makeBatchWriter(), failing: failing) }
+
+        struct Writer: BatchWriter {
+            let base: any BatchWriter
+            let failing: UUID
+            func write(_ rows: [LogRow]) -> Result<[Written], StoreError> {
+                let fails = rows.contains { if case .reward(let r) = $0 { r.decisionID == failing } else { false } }
+                return fails ? .failure(StoreError(.serverError, store: .postgres, message: "test: this reward is refused")) : base.write(rows)
+            }
+        }
     }
 
     @Test("in a batch where one reward fails, the committed ones are still learned (and the failed one says why)")
@@ -140,14 +153,17 @@ struct RewardWindowAndBatchTests {
                 let id = try await client.send(.post, "/v1/experiments/\(key)/assign", json: #"{"unit": "u\#(i)"}"#).decode(AssignResponse.self).decisionID
                 ids.append(try #require(UUID(uuidString: id)))
             }
-            let catalog = ExperimentCatalog(repository: stores.repository, registry: TestStores.policies)
-            let service = RewardService(catalog: catalog, decisionLog: FailingDecisionLog(base: stores.decisionLog, failing: ids[1]),
-                                        cache: stores.cache, logger: TestStores.logger)
+            let components = ServiceComponents(stores: stores, policies: TestStores.policies, logger: TestStores.logger)
+            let groupCommit = GroupCommit(log: FailingDecisionLog(base: stores.decisionLog, failing: ids[1]), units: stores.stickyUnits)
+            let writer = Task { try await groupCommit.run() }
+            defer { writer.cancel() }
+            let service = RewardService(catalog: components.catalog, decisionLog: stores.decisionLog, groupCommit: groupCommit,
+                                        cache: components.cache, logger: TestStores.logger)
             let results = try await service.rewards(ids.map { .init(decisionID: $0.uuidString, metric: nil, value: 1) })
             #expect(results.map { (try? $0.get())?.status } == [.recorded, nil, .recorded])
             #expect(throws: StoreError.self) { try results[1].get() }
             // This replica's view holds the two committed rewards' deltas (Thompson: successes and failures per arm).
-            #expect(try await stores.cache.statistics(experiment: key, length: 4).reduce(0, +) == 2)
+            #expect(try await components.cache.statistics(experiment: key, length: 4).reduce(0, +) == 2)
         }
     }
 }

@@ -9,6 +9,15 @@ struct StoreOutageTests {
     /// A loopback port with nothing listening.
     static func closedPort() throws -> Int { try FreePort.find() }
 
+    /// `stores` with Redis at a port where nothing listens.
+    static func withDeadRedis(_ stores: Stores) throws -> Stores {
+        let dead = try RedisPipeline(url: "redis://127.0.0.1:\(try closedPort())")
+        var broken = stores
+        broken.statistics = RedisStatisticsStore(pipeline: dead)
+        broken.stickyUnits = RedisStickyUnits(pipeline: dead)
+        return broken
+    }
+
     @Test("PostgreSQL down: assign and readyz answer 503 naming PostgreSQL")
     func postgresDown() async throws {
         let real = try await TestStores.stores()
@@ -18,9 +27,9 @@ struct StoreOutageTests {
         let catalog = ExperimentCatalog(repository: real.repository, registry: TestStores.policies)
         _ = try await catalog.create(ExperimentSpec(key: key, arms: [.init(name: "a"), .init(name: "b")]))
         let broken = Stores(repository: PostgresExperimentRepository(database: deadDatabase),
-                            decisionLog: PostgresDecisionLog(database: deadDatabase), statistics: real.statistics,
+                            decisionLog: PostgresDecisionLog(database: deadDatabase), statistics: real.statistics, stickyUnits: real.stickyUnits,
                             libraries: PostgresPolicyLibraryRepository(database: deadDatabase), backends: PostgresBackendRepository(database: deadDatabase),
-                            results: PostgresResults(database: deadDatabase))
+                            results: PostgresResults(database: deadDatabase), quarantine: PostgresPluginQuarantine(database: deadDatabase))
         try await withApp(stores: broken) { client in
             let ready = try await client.send(.get, "/readyz")
             #expect(ready.status == .serviceUnavailable)
@@ -36,8 +45,7 @@ struct StoreOutageTests {
     @Test("Redis down: assign and readyz answer 503 naming Redis")
     func redisDown() async throws {
         let real = try await TestStores.stores()
-        let deadRedis = try RedisStatisticsStore(url: "redis://127.0.0.1:\(try Self.closedPort())")
-        let broken = Stores(repository: real.repository, decisionLog: real.decisionLog, statistics: deadRedis, libraries: real.libraries, backends: real.backends, results: real.results)
+        let broken = try Self.withDeadRedis(real)
         try await withApp(stores: broken) { client in
             let key = try await client.createExperiment(TestStores.uniqueKey("redisdown"))
             let ready = try await client.send(.get, "/readyz")
@@ -57,8 +65,7 @@ struct StoreOutageTests {
             _ = try await client.createExperiment(key)
             return try await client.send(.post, "/v1/experiments/\(key)/assign", json: #"{"unit": "u1"}"#).decode(AssignResponse.self).decisionID
         }
-        let deadRedis = try RedisStatisticsStore(url: "redis://127.0.0.1:\(try Self.closedPort())")
-        try await withApp(stores: Stores(repository: real.repository, decisionLog: real.decisionLog, statistics: deadRedis, libraries: real.libraries, backends: real.backends, results: real.results)) { client in
+        try await withApp(stores: try Self.withDeadRedis(real)) { client in
             let r = try await client.send(.post, "/v1/rewards", json: #"{"decision_id": "\#(id)", "reward": 1}"#)
             #expect(r.status == .ok)
         }

@@ -25,7 +25,7 @@ struct StickinessTests {
                 #expect(again.propensity == first.propensity)
                 #expect(again.decisionID != first.decisionID)
             }
-            let ttl = try await TestStores.stores().statistics.run([["TTL", RedisStatisticsStore.stickyKey(key, unit: "returning-user")]])[0]
+            let ttl = try await TestStores.redis([["TTL", RedisStickyUnits.key(key, unit: "returning-user")]])[0]
             guard case .integer(let seconds) = ttl else { Issue.record("no TTL: \(ttl)"); return }
             #expect((500...600).contains(seconds))  // 600 s, less the time the test took since
         }
@@ -36,7 +36,7 @@ struct StickinessTests {
         try await withApp { client in
             let key = try await client.createExperiment(TestStores.uniqueKey("sticky-split"))
             _ = try await client.send(.post, "/v1/experiments/\(key)/assign", json: #"{"unit": "u"}"#)
-            let exists = try await TestStores.stores().statistics.run([["EXISTS", RedisStatisticsStore.stickyKey(key, unit: "u")]])[0]
+            let exists = try await TestStores.redis([["EXISTS", RedisStickyUnits.key(key, unit: "u")]])[0]
             #expect(exists == .integer(0))
         }
     }

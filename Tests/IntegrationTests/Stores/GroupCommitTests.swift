@@ -22,15 +22,15 @@ struct GroupCommitTests {
     @Test("concurrent writers share transactions, and every acknowledged row is in PostgreSQL")
     func batches() async throws {
         let key = try await Self.experiment()
-        let log = PostgresDecisionLog(database: TestStores.database)
+        let log = try await TestStores.groupCommit()
         let decisions = (0..<400).map { Self.decision(key, $0) }
         let outcomes = try await withThrowingTaskGroup(of: RewardOutcome.self) { group in
-            group.addTask { try await log.run(); return .unknownDecision }
+            group.addTask { try await log.run(); return .duplicate }
             let results = try await withThrowingTaskGroup(of: RewardOutcome.self) { writers in
                 for d in decisions {
                     writers.addTask {
                         try await log.record(d)
-                        return try await log.record(Reward(decisionID: d.id, metric: "reward", value: Double(d.armIndex))).outcome
+                        return try await log.record(Reward(for: d, metric: "reward", value: Double(d.armIndex))).outcome
                     }
                 }
                 return try await writers.reduce(into: []) { $0.append($1) }
@@ -48,30 +48,32 @@ struct GroupCommitTests {
         #expect(counts == [["400", "200"]])
     }
 
-    @Test("one batch tells stored, duplicate, conflicting and unknown rewards apart, repeats inside the batch too")
+    @Test("one batch tells stored, duplicate and conflicting rewards apart, repeats inside the batch too; an unknown decision fails alone")
     func outcomesInOneBatch() async throws {
         let key = try await Self.experiment()
-        let log = PostgresDecisionLog(database: TestStores.database)
+        let log = try await TestStores.groupCommit()
         let d = Self.decision(key, 1)
-        let unknown = DecisionID.make()
-        let results = try await withThrowingTaskGroup(of: [RewardOutcome].self) { group in
+        var unknown = d
+        unknown.id = DecisionID.make()  // never recorded
+        let results = try await withThrowingTaskGroup(of: [RewardOutcome?].self) { group in
             group.addTask { try await log.run(); return [] }
             try await log.record(d)
-            let first = try await log.record(Reward(decisionID: d.id, metric: "reward", value: 1)).outcome
-            // These four are queued together, so they share one batch.
-            async let a = log.record(Reward(decisionID: d.id, metric: "reward", value: 1)).outcome
-            async let b = log.record(Reward(decisionID: d.id, metric: "reward", value: 0)).outcome
-            async let c = log.record(Reward(decisionID: unknown, metric: "reward", value: 1)).outcome
-            async let e1 = log.record(Reward(decisionID: d.id, metric: "clicks", value: 3)).outcome
-            async let e2 = log.record(Reward(decisionID: d.id, metric: "clicks", value: 4)).outcome
-            let rest = try await [first, a, b, c, e1, e2]
+            let first = try await log.record(Reward(for: d, metric: "reward", value: 1)).outcome
+            // These are queued together, so they share one batch.
+            let rest = await log.record([
+                Reward(for: d, metric: "reward", value: 1), Reward(for: d, metric: "reward", value: 0),
+                Reward(for: d, metric: "clicks", value: 3), Reward(for: d, metric: "clicks", value: 4),
+            ]).map { try? $0.get().outcome }
+            // The foreign key refuses a reward for a decision that was never recorded; others are unaffected.
+            let orphan = await log.record([Reward(for: unknown, metric: "reward", value: 1), Reward(for: d, metric: "views", value: 1)])
             group.cancelAll()
-            return rest
+            #expect((try? orphan[0].get()) == nil)
+            #expect((try? orphan[1].get().outcome) == .recorded)
+            return [first] + rest
         }
-        #expect(results[0] == .recorded(experiment: key, armIndex: 1))
-        #expect(results[1] == .duplicate(experiment: key, armIndex: 1))
+        #expect(results[0] == .recorded)
+        #expect(results[1] == .duplicate)
         #expect(results[2] == .conflict(existing: 1))
-        #expect(results[3] == .unknownDecision)
         #expect(results.suffix(2).filter { if case .recorded = $0 { true } else { false } }.count == 1)
         #expect(results.suffix(2).contains(.conflict(existing: 3)) || results.suffix(2).contains(.conflict(existing: 4)))
     }
@@ -79,7 +81,7 @@ struct GroupCommitTests {
     @Test("a full queue refuses new rows with 'overloaded' instead of growing")
     func boundedQueue() async throws {
         let key = try await Self.experiment()
-        let log = PostgresDecisionLog(database: TestStores.database, maxQueue: 3)
+        let log = try await TestStores.groupCommit(maxQueue: 3)
         try await withThrowingTaskGroup(of: Void.self) { group in
             // The writer is not running yet, so the queue fills.
             for i in 0..<3 { group.addTask { try await log.record(Self.decision(key, i)) } }
@@ -102,14 +104,14 @@ struct GroupCommitTests {
         bad[0].propensity = 0           // breaks the CHECK on propensity
         bad[1].unit = "nul\u{0}unit"    // text cannot hold NUL
         let good = (0..<20).map { Self.decision(key, $0) }
-        let first = PostgresDecisionLog(database: TestStores.database)
+        let first = try await TestStores.groupCommit()
         let firstWriter = Task { try await first.run() }
         try await first.record(stored)
         firstWriter.cancel()
-        let log = PostgresDecisionLog(database: TestStores.database)
+        let log = try await TestStores.groupCommit()
         let results = try await withThrowingTaskGroup(of: (UUID, Bool).self) { group in
             for d in good + bad { group.addTask { (d.id, (try? await log.record(d)) != nil) } }
-            group.addTask { (stored.id, (try? await log.record(Reward(decisionID: stored.id, metric: "reward", value: 1)).outcome) == .recorded(experiment: key, armIndex: 0)) }
+            group.addTask { (stored.id, (try? await log.record(Reward(for: stored, metric: "reward", value: 1)).outcome) == .recorded) }
             // The writer starts once every row is queued, so they all share one batch.
             while log.statistics.queued < good.count + bad.count + 1 { try await Task.sleep(for: .milliseconds(2)) }
             let writer = Task { try await log.run() }
@@ -128,15 +130,15 @@ struct GroupCommitTests {
     @Test("two replicas storing different values for one reward at once: one is recorded, the other is a conflict, never a duplicate")
     func raceBetweenReplicas() async throws {
         let key = try await Self.experiment()
-        let first = PostgresDecisionLog(database: TestStores.database), second = PostgresDecisionLog(database: TestStores.database)
+        let first = try await TestStores.groupCommit(), second = try await TestStores.groupCommit()
         let writers = [Task { try await first.run() }, Task { try await second.run() }]
         defer { writers.forEach { $0.cancel() } }
         let decisions = (0..<60).map { Self.decision(key, $0) }
         for d in decisions { try await first.record(d) }
         var outcomes: [[RewardOutcome]] = []
         for d in decisions {
-            async let a = first.record(Reward(decisionID: d.id, metric: "reward", value: 1)).outcome
-            async let b = second.record(Reward(decisionID: d.id, metric: "reward", value: 0)).outcome
+            async let a = first.record(Reward(for: d, metric: "reward", value: 1)).outcome
+            async let b = second.record(Reward(for: d, metric: "reward", value: 0)).outcome
             outcomes.append(try await [a, b])
         }
         for (d, pair) in zip(decisions, outcomes) {

@@ -38,7 +38,7 @@ struct HotPathEncodingTests {
                        Tensor(name: "b", datatype: .bool, shape: [2], bytes: [0, 1])]
         let id = DecisionID.make()
         for ensemble in [nil, [(variant: "a", weight: 0.25)]] {
-            let assignment = AssignmentService.Assignment(experiment: "e", variant: "v", decisionID: id, propensity: 0.5)
+            let assignment = AssignmentService.Assignment(experiment: "e", variant: "v", armIndex: 0, decisionID: id, propensity: 0.5)
             let answer = PredictionController<BasicRequestContext>.PredictAnswer(
                 experiment: "e", prediction: .init(assignment: assignment, outputs: outputs, ensemble: ensemble))
             let json = String(buffer: answer.body)
@@ -145,14 +145,10 @@ struct HotPathEncodingTests {
         var invalid = good
         invalid.id = DecisionID.make()
         invalid.propensity = 0   // violates the CHECK on propensity
-        let stream = PostgresDecisionLog.decisionRows([good, invalid])
-        let outcome = try await TestStores.database.withConnection { conn -> (StoreError?, String?) in
-            var caught: StoreError?
-            do throws(StoreError) { _ = try PostgresDecisionLog.insertDecisionsAlone(stream, conn) } catch { caught = error }
-            return (caught, try conn.query("SELECT count(*)::text FROM switchboard.decisions WHERE experiment = $1", [key]).rows.first?[0])
-        }
-        #expect(outcome.0?.code == .serverError && outcome.0?.sqlState == "23514")
-        #expect(outcome.1 == "0")
+        let written = PostgresBatchWriter(url: TestStores.databaseURL).write([.decision(good, nil), .decision(invalid, nil)])
+        guard case .failure(let caught) = written else { Issue.record("the batch was written"); return }
+        #expect(caught.code == .serverError && caught.sqlState == "23514")
+        #expect(try await TestStores.query("SELECT count(*)::text FROM switchboard.decisions WHERE experiment = $1", [key]) == [["0"]])
     }
 
     @Test("a batch of decisions is stored as written: probabilities per row, context and NULLs kept")
@@ -169,9 +165,7 @@ struct HotPathEncodingTests {
             Decision(id: DecisionID.make(), experiment: key, armIndex: 1, unit: "", propensity: 1.0 / 3, context: [:],
                      policy: "uniform@1", seed: 42, probabilities: [1.0 / 3, 1.0 / 3, 1.0 / 3]),
         ]
-        _ = try await TestStores.database.withConnection { conn in
-            try PostgresDecisionLog.insertDecisionsAlone(PostgresDecisionLog.decisionRows(decisions), conn)
-        }
+        _ = try PostgresBatchWriter(url: TestStores.databaseURL).write(decisions.map { .decision($0, nil) }).get()
         let stored = try await TestStores.query("""
             SELECT id::text, arm_index::text, unit, propensity::text, context::text, policy, seed::text, probabilities::text
             FROM switchboard.decisions WHERE experiment = $1

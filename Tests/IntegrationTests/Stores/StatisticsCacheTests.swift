@@ -8,7 +8,7 @@ struct StatisticsCacheTests {
     static func replica() async throws -> (StatisticsCache, ServiceComponents) {
         let stores = try await TestStores.stores()
         let components = ServiceComponents(stores: stores, policies: TestStores.policies, logger: TestStores.logger)
-        return (stores.cache, components)
+        return (components.cache, components)
     }
 
     /// A Thompson experiment with three arms (six statistics, prior all zero).
@@ -82,7 +82,7 @@ struct StatisticsCacheTests {
         replica.add(experiment: key, commit: before, delta: [1, 0, 0, 0, 0, 0])
         // Another replica (or switchboard rebuild-state) rebuilds now: its snapshot sees `before`
         // (whose reward, in real life, it would have replayed; here there are none, so 0).
-        let report = try #require(try await components.rebuilder?.rebuild(experiment: key, force: true))
+        let report = try #require(try await components.rebuilder.rebuild(experiment: key, force: true))
         #expect(report.snapshot.sees(before))
         let after = try await Self.newCommit()
         #expect(!report.snapshot.sees(after))
@@ -164,10 +164,10 @@ extension StatisticsCacheTests {
         }
         let redis = RedisConnection(endpoint: try .init(url: TestStores.redisURL))
         defer { redis.close() }
-        func add(_ sequence: UInt64, _ value: Double) async throws -> RedisStatisticsStore.AddReply {
-            let command = RedisStatisticsStore.addCommand(experiment: key, epoch: epoch, flush: .init(replica: "test", sequence: sequence),
-                                                     delta: [value, 0, 0, 0, 0, 0], counters: [0: ArmCounters(assignments: 1, rewardSum: value)])
-            return RedisStatisticsStore.parseAddReply(try await store.runEach([command])[0])
+        func add(_ sequence: UInt64, _ value: Double) async throws -> AddReply? {
+            let addition = StatisticsFlush.Addition(epoch: epoch, token: FlushToken(replica: "test", sequence: sequence),
+                                                    delta: [value, 0, 0, 0, 0, 0], counters: [0: ArmCounters(assignments: 1, rewardSum: value)])
+            return try await store.flush([StatisticsFlush(experiment: key, addition: addition, readLength: nil)])[0].added
         }
         #expect(try await add(1, 1) == .applied)
         #expect(try await add(1, 1) == .applied)   // the same flush again

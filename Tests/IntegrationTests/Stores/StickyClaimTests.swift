@@ -9,9 +9,10 @@ struct StickyClaimTests {
                  context: nil, policy: "thompson@1", seed: 7, probabilities: [0.25, 0.25, 0.25, 0.25])
     }
 
-    /// Runs `body` with a running group-commit writer, stopped afterwards.
-    static func withLog<T: Sendable>(_ body: @Sendable (PostgresDecisionLog) async throws -> T) async throws -> T {
-        let log = PostgresDecisionLog(database: TestStores.database)
+    /// Runs `body` with a running group commit (claiming units in `units`, the test Redis by default), stopped afterwards.
+    static func withLog<T: Sendable>(units: (any StickyUnits)? = nil, _ body: @Sendable (GroupCommit) async throws -> T) async throws -> T {
+        let units = if let units { units } else { try await TestStores.stores().stickyUnits }
+        let log = GroupCommit(log: PostgresDecisionLog(database: TestStores.database), units: units)
         return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask { try await log.run(); return nil }
             defer { group.cancelAll() }
@@ -26,13 +27,12 @@ struct StickyClaimTests {
 
     @Test("a new unit keeps its decision and is stuck with the TTL; a returning one gets its held arm, stored as such")
     func newThenReturning() async throws {
-        let stores = try await TestStores.stores()
         let key = try await GroupCommitTests.experiment()
-        let claim = StickyClaim(store: stores.statistics.stickiness, ttlSeconds: 600, arms: 4)
+        let claim = StickyClaim(ttlSeconds: 600, arms: 4)
         let first = Self.decision(key, unit: "u-1", arm: 2, propensity: 0.4)
         let second = Self.decision(key, unit: "u-1", arm: 0, propensity: 0.3)
         let (a, b) = try await Self.withLog { log in
-            (try await log.record(first, sticky: claim).decision, try await log.record(second, sticky: claim).decision)
+            (try await log.record(first, claim: claim).decision, try await log.record(second, claim: claim).decision)
         }
         #expect(a == first)
         #expect(b.id == second.id)
@@ -40,7 +40,7 @@ struct StickyClaimTests {
         #expect(try await Self.storedArm(first.id) == [["2", "0.4", "{0.25,0.25,0.25,0.25}"]])
         #expect(try await Self.storedArm(second.id) == [["2", "0.4", "{0,0,1,0}"]])
         let redis = RedisConnection(endpoint: try RedisConnection.Endpoint(url: TestStores.redisURL))
-        let stickyKey = RedisStatisticsStore.stickyKey(key, unit: "u-1")
+        let stickyKey = RedisStickyUnits.key(key, unit: "u-1")
         #expect(try redis.command(["GET", stickyKey]) == .string("2:0.4"))
         let ttl = try redis.command(["TTL", stickyKey])
         // The experiment's 600 s, less the time since the claim (seconds on a loaded CI machine).
@@ -49,13 +49,12 @@ struct StickyClaimTests {
 
     @Test("concurrent decisions for one unit all end on the arm of the first claim")
     func oneUnitConcurrently() async throws {
-        let stores = try await TestStores.stores()
         let key = try await GroupCommitTests.experiment()
-        let claim = StickyClaim(store: stores.statistics.stickiness, ttlSeconds: 600, arms: 4)
+        let claim = StickyClaim(ttlSeconds: 600, arms: 4)
         let decisions = (0..<64).map { Self.decision(key, unit: "same", arm: $0 % 4, propensity: 0.1 + Double($0 % 4) / 10) }
         let stored = try await Self.withLog { log in
             try await withThrowingTaskGroup(of: Decision.self) { group in
-                for d in decisions { group.addTask { try await log.record(d, sticky: claim).decision } }
+                for d in decisions { group.addTask { try await log.record(d, claim: claim).decision } }
                 return try await group.reduce(into: []) { $0.append($1) }
             }
         }
@@ -69,13 +68,12 @@ struct StickyClaimTests {
 
     @Test("a held arm the experiment no longer has is ignored: the decision keeps its own")
     func heldArmOutOfRange() async throws {
-        let stores = try await TestStores.stores()
         let key = try await GroupCommitTests.experiment()
         let redis = RedisConnection(endpoint: try RedisConnection.Endpoint(url: TestStores.redisURL))
-        _ = try redis.command(["SET", RedisStatisticsStore.stickyKey(key, unit: "old"), "7:0.5", "EX", "600"])
+        _ = try redis.command(["SET", RedisStickyUnits.key(key, unit: "old"), "7:0.5", "EX", "600"])
         let d = Self.decision(key, unit: "old", arm: 1)
         let stored = try await Self.withLog { log in
-            try await log.record(d, sticky: StickyClaim(store: stores.statistics.stickiness, ttlSeconds: 600, arms: 4)).decision
+            try await log.record(d, claim: StickyClaim(ttlSeconds: 600, arms: 4)).decision
         }
         #expect(stored == d)
     }
@@ -83,12 +81,12 @@ struct StickyClaimTests {
     @Test("Redis down: the sticky decision fails naming Redis and is not stored; the rest of the batch commits")
     func redisDown() async throws {
         let key = try await GroupCommitTests.experiment()
-        let dead = try RedisStatisticsStore(url: "redis://127.0.0.1:\(try FreePort.find())")
-        let claim = StickyClaim(store: dead.stickiness, ttlSeconds: 600, arms: 4)
+        let dead = RedisStickyUnits(pipeline: try RedisPipeline(url: "redis://127.0.0.1:\(try FreePort.find())"))
+        let claim = StickyClaim(ttlSeconds: 600, arms: 4)
         let sticky = Self.decision(key, unit: "lost", arm: 1)
         let plain = Self.decision(key, unit: "kept", arm: 1)
-        let (failure, commit) = try await Self.withLog { log in
-            async let stuck: Result<Decision, any Error> = { do { return .success(try await log.record(sticky, sticky: claim).decision) } catch { return .failure(error) } }()
+        let (failure, commit) = try await Self.withLog(units: dead) { log in
+            async let stuck: Result<Decision, any Error> = { do { return .success(try await log.record(sticky, claim: claim).decision) } catch { return .failure(error) } }()
             async let written = log.record(plain)
             return (await stuck, try await written)
         }

@@ -1,4 +1,4 @@
-import ExperimentService
+@testable import ExperimentService
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -107,5 +107,33 @@ extension TestResponse {
     func problem() throws -> Problem {
         #expect(headers[.contentType] == "application/problem+json")
         return try decode(Problem.self)
+    }
+}
+
+extension TestStores {
+    /// A group commit of its own over the test database and Redis (run it to write).
+    static func groupCommit(maxQueue: Int = 20_000) async throws -> GroupCommit {
+        let stores = try await stores()
+        return GroupCommit(log: PostgresDecisionLog(database: database), units: stores.stickyUnits, maxQueue: maxQueue)
+    }
+}
+
+extension GroupCommit {
+    /// Records a decision without a claim.
+    @discardableResult
+    func record(_ decision: Decision) async throws -> CommitID {
+        try await record(decision, claim: nil).commit
+    }
+
+    /// Records one reward.
+    func record(_ reward: Reward) async throws -> (outcome: RewardOutcome, commit: CommitID) {
+        try await record([reward])[0].get()
+    }
+}
+
+extension TestStores {
+    /// A Redis pipeline for tests that look at Redis directly.
+    static func redis(_ commands: [[String]]) async throws -> [RedisReply] {
+        try await RedisPipeline(url: redisURL).run(commands)
     }
 }

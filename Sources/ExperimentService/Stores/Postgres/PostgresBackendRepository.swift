@@ -2,7 +2,7 @@ import Foundation
 import PluginHost
 
 /// Registered model backends in `switchboard.model_backends`.
-public struct PostgresBackendRepository: Sendable {
+public struct PostgresBackendRepository: BackendRepository {
     let database: PostgresDatabase
 
     public init(database: PostgresDatabase) {

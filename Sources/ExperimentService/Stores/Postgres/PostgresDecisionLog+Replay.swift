@@ -2,28 +2,6 @@ import Foundation
 
 /// Reading back what a policy learned, for rebuilding its statistics.
 extension PostgresDecisionLog {
-    /// One learned reward with what its update was called with.
-    public struct LearnedReward: Sendable {
-        public var arm: Int
-        public var context: [String: Double]?
-        public var propensity: Double
-        public var value: Double
-        /// Seconds since the experiment was created, as given to the update.
-        public var policyTime: Double
-    }
-
-    /// What one consistent read of an experiment found.
-    public struct Replay<Result: Sendable>: Sendable {
-        /// The snapshot the read saw: exactly the commits it counted.
-        public var snapshot: DatabaseSnapshot
-        /// The fold's result over every learned reward.
-        public var result: Result
-        /// How many learned rewards were folded.
-        public var learnedRewards: Int
-        /// Decisions and `reward`-metric rewards per arm (`armCount` entries).
-        public var counters: [ArmCounters]
-    }
-
     /// How many learned rewards are fetched per round trip.
     static let replayPage = 5_000
 
@@ -78,13 +56,6 @@ extension PostgresDecisionLog {
                 return Replay(snapshot: snapshot, result: result, learnedRewards: learned, counters: counters)
             }
         }
-    }
-
-    /// What PostgreSQL holds for an experiment: decisions and `reward`-metric rewards, all
-    /// of them and those stored before `settled` ago (which every live replica has flushed).
-    public struct LearningCounts: Sendable, Equatable {
-        public var decisions: Int64, settledDecisions: Int64
-        public var rewards: Int64, settledRewards: Int64
     }
 
     /// The counts that the Redis counters of `experiment` must match (see ``LearningReconciler``).

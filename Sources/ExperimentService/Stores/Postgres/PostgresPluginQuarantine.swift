@@ -1,7 +1,7 @@
 import Foundation
 
 /// Plugin libraries that crashed a server, in `switchboard.plugin_quarantine`, by SHA-256.
-public struct PostgresPluginQuarantine: Sendable {
+public struct PostgresPluginQuarantine: PluginQuarantine {
     let database: PostgresDatabase
 
     public init(database: PostgresDatabase) {

@@ -1,5 +1,5 @@
 /// Reads an experiment's results from the statistics views.
-public struct PostgresResults: Sendable {
+public struct PostgresResults: ResultsStore {
     let database: PostgresDatabase
 
     public init(database: PostgresDatabase) {

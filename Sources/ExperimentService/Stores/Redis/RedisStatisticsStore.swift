@@ -6,34 +6,11 @@
 /// rebuilt from PostgreSQL when lost; deltas go through Lua scripts that check the epoch. The braces make the experiment key a Redis Cluster
 /// hash tag, so both hashes live on one shard.
 public final class RedisStatisticsStore: StatisticsStore {
-    /// Concurrent callers' commands share one pipeline (one round trip), sent by a thread
-    /// of its own over its own connection.
-    let coalescer: ThreadCoalescer<[[String]], [RedisReply]>
-    /// Claims a batch of units' sticky arms with the group commit (its own connection).
-    public let stickiness: RedisStickiness
-    /// Where Redis is, for messages.
-    public let endpointDescription: String
+    let pipeline: RedisPipeline
 
-    /// - Parameter url: `redis://[:password@]host:port[/db]`.
-    public init(url: String) throws {
-        let endpoint = try RedisConnection.Endpoint(url: url)
-        self.endpointDescription = endpoint.description
-        self.stickiness = RedisStickiness(endpoint: endpoint)
-        let connection = RedisConnection(endpoint: endpoint)
-        self.coalescer = ThreadCoalescer(name: "redis-pipeline", maxBatch: 512) { groups in
-            let replies: [RedisReply]
-            do { replies = try connection.pipeline(groups.flatMap { $0 }) } catch {
-                return groups.map { _ in .failure(error) }
-            }
-            var results: [Result<[RedisReply], any Error>] = []
-            var next = 0
-            for group in groups {
-                results.append(.success(Array(replies[next..<next + group.count])))
-                next += group.count
-            }
-            return results
-        }
-        coalescer.start()
+    /// Works through `pipeline` (shared with ``RedisStickyUnits``).
+    public init(pipeline: RedisPipeline) {
+        self.pipeline = pipeline
     }
 
     static func countersKey(_ experiment: String) -> String { "sb:{\(experiment)}:counters" }
@@ -144,26 +121,6 @@ public final class RedisStatisticsStore: StatisticsStore {
         return args
     }
 
-    /// Who sent a flush, and which of that replica's flushes of an experiment it is.
-    struct FlushToken: Equatable {
-        /// Random per process: replicas never share one.
-        var replica: String
-        /// Increases with each new flush of an experiment by this replica; a flush sent again keeps its number.
-        var sequence: UInt64
-    }
-
-    /// What Redis did with an ``addCommand(experiment:epoch:flush:delta:counters:)``.
-    enum AddReply: Equatable {
-        /// Added now, or added by an earlier send of the same flush.
-        case applied
-        /// The hash belongs to another epoch (`""` when missing; a fence while rebuilt); nothing was added.
-        case otherEpoch(String, DatabaseSnapshot?)
-        /// Adding would make a statistic or counter non-finite; nothing was added.
-        case overflow(field: String)
-        /// Redis refused the script (out of memory, read-only replica, ...); nothing was added.
-        case failed(String)
-    }
-
     static func parseAddReply(_ reply: RedisReply) -> AddReply {
         if case .error(let message) = reply { return .failed(message) }
         guard case .array(let items) = reply, let first = items.first else { return .failed("unexpected reply \(reply)") }
@@ -218,51 +175,35 @@ public final class RedisStatisticsStore: StatisticsStore {
         return {1}
         """
 
-    static func stickyKey(_ experiment: String, unit: String) -> String { "sb:{\(experiment)}:sticky:\(unit)" }
-
-    /// Sticks a unit to an arm for `ttl` seconds unless it is stuck already (by an earlier
-    /// request or another replica); one round trip (`SET NX EX GET`, Redis 7), through the
-    /// shared pipeline. Returns the arm the unit held before, or nil if it is stuck to `arm` now.
-    func stick(experiment: String, unit: String, arm: Int, propensity: Double, ttl: Int) async throws -> HeldArm? {
-        let reply = try await run([Self.stickCommand(experiment: experiment, unit: unit, arm: arm, propensity: propensity, ttl: ttl)])[0]
-        return Self.parseSticky(reply)
-    }
-
-    /// `SET NX EX GET` of a unit's sticky key: sets it unless it exists, and returns the old value.
-    static func stickCommand(experiment: String, unit: String, arm: Int, propensity: Double, ttl: Int) -> [String] {
-        ["SET", stickyKey(experiment, unit: unit), "\(arm):\(propensity)", "NX", "EX", String(ttl), "GET"]
-    }
-
-    /// The arm a sticky key holds; nil for no key or a value that is not an arm index and a
-    /// probability in (0, 1] (range-checked: a value read back from Redis is never trusted
-    /// to index an array). The caller also checks the arm against the experiment's arms.
-    static func parseSticky(_ reply: RedisReply) -> HeldArm? {
-        guard let text = reply.text else { return nil }
-        let parts = text.split(separator: ":")
-        guard parts.count == 2, let arm = Int(parts[0]), arm >= 0, let p = Double(parts[1]), p > 0, p <= 1 else { return nil }
-        return HeldArm(arm: arm, propensity: p)
-    }
-
     public func ping() async throws {
         try await run([["PING"]])
     }
 
-    /// Pipelines `commands` (with those of concurrent callers, in one round trip) and returns
-    /// every reply, error replies included (the caller judges each).
-    func runEach(_ commands: [[String]]) async throws -> [RedisReply] {
-        try await coalescer.submit(commands)
-    }
-
-    /// Pipelines `commands` (with those of concurrent callers, in one round trip); an error
-    /// reply to any of them throws.
+    /// Pipelines `commands` with concurrent callers' (one round trip); an error reply throws.
     @discardableResult
     func run(_ commands: [[String]]) async throws -> [RedisReply] {
-        let replies = try await coalescer.submit(commands)
-        for (command, reply) in zip(commands, replies) {
-            if case .error(let message) = reply {
-                throw StoreError(.serverError, store: .redis, message: "\(command[0]) failed: \(message)")
+        try await pipeline.run(commands)
+    }
+
+    public func flush(_ flushes: [StatisticsFlush]) async throws -> [StatisticsFlush.Reply] {
+        var commands: [[String]] = []
+        var indexes: [(add: Int?, read: Int?)] = []
+        for f in flushes {
+            var index: (add: Int?, read: Int?) = (nil, nil)
+            if let a = f.addition {
+                index.add = commands.count
+                commands.append(Self.addCommand(experiment: f.experiment, epoch: a.epoch, flush: a.token, delta: a.delta, counters: a.counters))
             }
+            if f.readLength != nil {
+                index.read = commands.count
+                commands.append(["HGETALL", Self.stateKey(f.experiment)])
+            }
+            indexes.append(index)
         }
-        return replies
+        let replies = try await pipeline.runEach(commands)
+        return zip(flushes, indexes).map { f, index in
+            StatisticsFlush.Reply(added: index.add.map { Self.parseAddReply(replies[$0]) },
+                                  read: index.read.map { StoredStatistics.parse(replies[$0], length: f.readLength ?? 0) })
+        }
     }
 }

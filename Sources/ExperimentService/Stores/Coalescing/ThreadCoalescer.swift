@@ -27,7 +27,8 @@ package final class ThreadCoalescer<Input: Sendable, Output: Sendable>: Sendable
 
     private struct Waiting {
         var input: Input
-        var continuation: CheckedContinuation<Output, any Error>
+        /// Gives the caller its result (a continuation's, or one slot of a group's).
+        var resume: @Sendable (Result<Output, any Error>) -> Void
     }
 
     /// The queue, shared with the thread (which must not keep the coalescer alive).
@@ -107,7 +108,7 @@ package final class ThreadCoalescer<Input: Sendable, Output: Sendable>: Sendable
             while let batch = queue.next(maxBatch: maxBatch) {
                 let results = process(batch.map(\.input))
                 precondition(results.count == batch.count, "a coalesced batch must return one result per input")
-                for (waiting, result) in zip(batch, results) { waiting.continuation.resume(with: result) }
+                for (waiting, result) in zip(batch, results) { waiting.resume(result) }
             }
             queue.exit()
         }
@@ -137,14 +138,57 @@ package final class ThreadCoalescer<Input: Sendable, Output: Sendable>: Sendable
     /// ``Refusal`` if the queue is full or stopped.
     package func submit(_ input: Input) async throws -> Output {
         try await withCheckedThrowingContinuation { continuation in
-            let refusal = queue.locked { () -> Refusal? in
-                if queue.stopped { return .stopped }
-                if queue.waiting.count >= maxQueue { return .full(queued: queue.waiting.count) }
-                queue.waiting.append(Waiting(input: input, continuation: continuation))
-                queue.condition.signal()
-                return nil
+            if let refusal = enqueue([Waiting(input: input, resume: { continuation.resume(with: $0) })]) {
+                continuation.resume(throwing: refusal)
             }
-            if let refusal { continuation.resume(throwing: refusal) }
+        }
+    }
+
+    /// Queues `inputs` together (they are processed in order, in as few batches as
+    /// `maxBatch` allows) and returns one result per input once all are processed; if the
+    /// queue has no room for all of them, none is queued and each gets the ``Refusal``.
+    package func submitAll(_ inputs: [Input]) async -> [Result<Output, any Error>] {
+        guard !inputs.isEmpty else { return [] }
+        return await withCheckedContinuation { (continuation: CheckedContinuation<[Result<Output, any Error>], Never>) in
+            let group = Group(count: inputs.count, continuation: continuation)
+            let waiting = inputs.enumerated().map { i, input in Waiting(input: input, resume: { group.set(i, $0) }) }
+            if let refusal = enqueue(waiting) {
+                continuation.resume(returning: inputs.map { _ in .failure(refusal) })
+            }
+        }
+    }
+
+    /// Appends `waiting` unless the queue is stopped or has no room for all of it.
+    private func enqueue(_ waiting: [Waiting]) -> Refusal? {
+        queue.locked { () -> Refusal? in
+            if queue.stopped { return .stopped }
+            if queue.waiting.count + waiting.count > maxQueue { return .full(queued: queue.waiting.count) }
+            queue.waiting.append(contentsOf: waiting)
+            queue.condition.signal()
+            return nil
+        }
+    }
+
+    /// The results of a ``submitAll(_:)``, resumed once the last one is in.
+    private final class Group: @unchecked Sendable {
+        private let lock = NSLock()
+        private var results: [Result<Output, any Error>?]
+        private var missing: Int
+        private let continuation: CheckedContinuation<[Result<Output, any Error>], Never>
+
+        init(count: Int, continuation: CheckedContinuation<[Result<Output, any Error>], Never>) {
+            results = Array(repeating: nil, count: count)
+            missing = count
+            self.continuation = continuation
+        }
+
+        func set(_ index: Int, _ result: Result<Output, any Error>) {
+            let done: [Result<Output, any Error>]? = lock.withLock {
+                results[index] = result
+                missing -= 1
+                return missing == 0 ? results.map { $0! } : nil
+            }
+            if let done { continuation.resume(returning: done) }
         }
     }
 }

@@ -1,0 +1,12 @@
+/// Where experiments are defined.
+public protocol ExperimentRepository: Sendable {
+    /// Stores a new experiment; throws ``ServiceError/experimentExists`` for a taken key.
+    func create(_ experiment: Experiment) async throws
+    /// The experiment with this key, or `nil`.
+    func find(key: String) async throws -> Experiment?
+    /// Every experiment, ordered by key.
+    func all() async throws -> [Experiment]
+    /// Moves an experiment to `status` if its current status is one of `from`; returns the
+    /// status it has afterwards, or nil if there is no such experiment.
+    func transition(key: String, from: Set<Experiment.Status>, to status: Experiment.Status) async throws -> Experiment.Status?
+}

@@ -1,0 +1,16 @@
+/// One row for the group commit: a decision (with its unit's claim, for an adaptive
+/// experiment) or a reward.
+public enum LogRow: Sendable {
+    case decision(Decision, StickyClaim?)
+    case reward(Reward)
+}
+
+/// What the group commit reports for a row once its batch has committed.
+public struct Written: Sendable {
+    /// The transaction that stored the row.
+    public var commit: CommitID
+    /// A decision as stored (a returning unit's carries its held arm, ``StickyRule``).
+    public var decision: Decision?
+    /// A reward's outcome.
+    public var outcome: RewardOutcome?
+}

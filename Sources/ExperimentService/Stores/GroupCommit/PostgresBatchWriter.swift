@@ -1,0 +1,54 @@
+/// Writes a group-commit batch to PostgreSQL in one transaction, on a connection of its
+/// own: decisions by binary `COPY` (``DecisionCopy``), rewards by two statements
+/// (``RewardInsert``), and the transaction's id for every row (shared statistics tagged
+/// with it can be checked against a rebuild's snapshot). A batch of decisions alone is one
+/// query string (the id query and the `COPY`), one transaction, instead of BEGIN, id,
+/// COPY, COMMIT.
+final class PostgresBatchWriter: BatchWriter {
+    private let connection: PostgresConnection
+
+    init(url: String) {
+        connection = PostgresConnection(url: url)
+    }
+
+    func write(_ rows: [LogRow]) -> Result<[Written], StoreError> {
+        var decisions: [Decision] = []
+        var rewards: [RewardInsert.Row] = []
+        for row in rows {
+            switch row {
+            case .decision(let d, _): decisions.append(d)
+            case .reward(let r): rewards.append(RewardInsert.Row(r))
+            }
+        }
+        do throws(StoreError) {
+            let copy = decisions.isEmpty ? nil : DecisionCopy.rows(decisions)
+            let (outcomes, commit): ([RewardOutcome], CommitID)
+            if rewards.isEmpty, let copy {
+                let results = try connection.copyIn("SELECT pg_current_xact_id()::text; \(DecisionCopy.statement)", data: copy)
+                (outcomes, commit) = ([], try Self.commitID(results.first?.rows.first?[0]))
+            } else {
+                (outcomes, commit) = try connection.transaction { conn throws(StoreError) -> ([RewardOutcome], CommitID) in
+                    let commit = try Self.commitID(try conn.query("SELECT pg_current_xact_id()::text").rows.first?[0])
+                    if let copy { try conn.copyIn(DecisionCopy.statement, data: copy) }
+                    return (try RewardInsert.write(rewards, conn), commit)
+                }
+            }
+            var nextOutcome = outcomes.makeIterator()
+            return .success(rows.map { row in
+                switch row {
+                case .decision(let d, _): Written(commit: commit, decision: d)
+                case .reward: Written(commit: commit, outcome: nextOutcome.next())
+                }
+            })
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    private static func commitID(_ text: String??) throws(StoreError) -> CommitID {
+        guard let text = text ?? nil, let xid = UInt64(text) else {
+            throw StoreError(.unexpectedReply, store: .postgres, message: "pg_current_xact_id() returned no transaction id")
+        }
+        return CommitID(xid)
+    }
+}

@@ -1,0 +1,38 @@
+import PluginHost
+
+/// The plugin libraries registered at run time, so every replica loads them too.
+public protocol PolicyLibraryRepository: Sendable {
+    /// Remembers a registered library (by SHA-256; the latest path wins).
+    func record(sha256: String, path: String, policies: [String]) async throws
+    /// Every registered library, oldest first, with the policies (`name@version`) it provides.
+    func all() async throws -> [(sha256: String, path: String, policies: [String])]
+}
+
+/// Registered models (a backend library, the backend in it, the model and its config), so
+/// every replica serves them too.
+public protocol BackendRepository: Sendable {
+    /// Records (or replaces) an active registration, pinned to the library's SHA-256 and
+    /// the backend it named.
+    func record(_ registration: BackendRegistration, sha256: String, backend: String) async throws
+    /// Stops routing to `name`; returns whether an active registration had that name.
+    func deactivate(_ name: String) async throws -> Bool
+    /// The active registration named `name`, if any.
+    func find(_ name: String) async throws -> BackendRegistration?
+    /// Every active registration, oldest first.
+    func all() async throws -> [BackendRegistration]
+}
+
+/// Plugin libraries that crashed a server, by SHA-256: switched off until registered again.
+public protocol PluginQuarantine: Sendable {
+    /// Records that the library with `sha256` (at `path`) is switched off, and why.
+    func add(sha256: String, path: String, reason: String) async throws
+    /// Switches the library back on (an admin registered it again).
+    func remove(sha256: String) async throws
+    /// Every switched-off library: SHA-256 → why.
+    func all() async throws -> [String: String]
+}
+
+/// An experiment's results (the statistics views in PostgreSQL).
+public protocol ResultsStore: Sendable {
+    func results(experiment key: String) async throws -> ExperimentResults
+}
