@@ -76,6 +76,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Every store in memory, with the real stores' rules: for tests that need no database.
+        .target(
+            name: "InMemoryStores",
+            dependencies: ["ExperimentService", "PluginHost"],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "switchboard",
             dependencies: [
@@ -94,10 +100,32 @@ let package = Package(
             dependencies: ["PluginHost", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
+        // What the test targets share: the HTTP test client's helpers, the metrics and policies of the test process.
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "ExperimentService", "PluginHost",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            path: "Tests/Support",
+            swiftSettings: swiftSettings
+        ),
+        // The service above its stores, on the in-memory stores: no PostgreSQL, no Redis.
+        .testTarget(
+            name: "ServiceTests",
+            dependencies: [
+                "ExperimentService", "InMemoryStores", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "ExperimentService",
+                "ExperimentService", "InMemoryStores", "TestSupport",
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

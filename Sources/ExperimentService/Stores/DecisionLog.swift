@@ -32,6 +32,10 @@ public struct DefaultedDecision: Sendable {
     public var policyTime: Double
     /// The transaction that stored it.
     public var commit: CommitID
+
+    public init(decision: Decision, learned: Bool, policyTime: Double, commit: CommitID) {
+        (self.decision, self.learned, self.policyTime, self.commit) = (decision, learned, policyTime, commit)
+    }
 }
 
 /// One learned reward with what its update was called with.
@@ -42,6 +46,10 @@ public struct LearnedReward: Sendable {
     public var value: Double
     /// Seconds since the experiment was created, as given to the update.
     public var policyTime: Double
+
+    public init(arm: Int, context: [String: Double]?, propensity: Double, value: Double, policyTime: Double) {
+        (self.arm, self.context, self.propensity, self.value, self.policyTime) = (arm, context, propensity, value, policyTime)
+    }
 }
 
 /// What one consistent read of an experiment found.
@@ -54,6 +62,10 @@ public struct Replay<Result: Sendable>: Sendable {
     public var learnedRewards: Int
     /// Decisions and `reward`-metric rewards per arm (`armCount` entries).
     public var counters: [ArmCounters]
+
+    public init(snapshot: DatabaseSnapshot, result: Result, learnedRewards: Int, counters: [ArmCounters]) {
+        (self.snapshot, self.result, self.learnedRewards, self.counters) = (snapshot, result, learnedRewards, counters)
+    }
 }
 
 /// What the record holds for an experiment: decisions and `reward`-metric rewards, all of
@@ -61,4 +73,8 @@ public struct Replay<Result: Sendable>: Sendable {
 public struct LearningCounts: Sendable, Equatable {
     public var decisions: Int64, settledDecisions: Int64
     public var rewards: Int64, settledRewards: Int64
+
+    public init(decisions: Int64, settledDecisions: Int64, rewards: Int64, settledRewards: Int64) {
+        (self.decisions, self.settledDecisions, self.rewards, self.settledRewards) = (decisions, settledDecisions, rewards, settledRewards)
+    }
 }

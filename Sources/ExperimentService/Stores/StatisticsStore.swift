@@ -33,6 +33,12 @@ public struct StatisticsFlush: Sendable {
     /// The statistics' length, to read them back after the addition; nil: no read.
     public var readLength: Int?
 
+    public init(experiment: String, addition: Addition?, readLength: Int?) {
+        self.experiment = experiment
+        self.addition = addition
+        self.readLength = readLength
+    }
+
     /// Deltas and counter increments for one epoch, sent under a flush token.
     public struct Addition: Sendable {
         /// The epoch the values belong to (nil: the replica knows none yet).
@@ -40,12 +46,24 @@ public struct StatisticsFlush: Sendable {
         public var token: FlushToken
         public var delta: [Double]
         public var counters: [Int: ArmCounters]
+
+        public init(epoch: String?, token: FlushToken, delta: [Double], counters: [Int: ArmCounters]) {
+            self.epoch = epoch
+            self.token = token
+            self.delta = delta
+            self.counters = counters
+        }
     }
 
     /// What the store did with one experiment's flush.
     public struct Reply: Sendable, Equatable {
         public var added: AddReply?
         public var read: StoredStatistics?
+
+        public init(added: AddReply?, read: StoredStatistics?) {
+            self.added = added
+            self.read = read
+        }
     }
 }
 
@@ -56,6 +74,11 @@ public struct FlushToken: Sendable, Equatable {
     public var replica: String
     /// Increases with each new flush of an experiment by this replica; a flush sent again keeps its number.
     public var sequence: UInt64
+
+    public init(replica: String, sequence: UInt64) {
+        self.replica = replica
+        self.sequence = sequence
+    }
 }
 
 /// What the store did with an addition.

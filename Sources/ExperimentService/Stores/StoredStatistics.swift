@@ -15,5 +15,5 @@ public enum StoredStatistics: Sendable, Equatable {
     case corrupt(reason: String)
 
     /// The epoch field while a rebuild runs: `rebuilding:<token>:<deadline in ms>`.
-    static let fencePrefix = "rebuilding:"
+    public static let fencePrefix = "rebuilding:"
 }

@@ -5,7 +5,6 @@ import HummingbirdTesting
 import PluginHost
 import Testing
 
-typealias PredictResponse = PredictionController<BasicRequestContext>.PredictResponse
 
 /// Model backends registered over HTTP and predictions routed through experiments, on the
 /// real stores, with the `linear` backend (compiled from policies/backends/linear.c).

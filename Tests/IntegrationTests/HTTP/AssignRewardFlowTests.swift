@@ -4,8 +4,6 @@ import Hummingbird
 import HummingbirdTesting
 import Testing
 
-typealias AssignResponse = AssignmentController<BasicRequestContext>.AssignResponse
-typealias RewardResponse = RewardsController<BasicRequestContext>.RewardResponse
 
 @Suite("Assignment and reward over HTTP, on real PostgreSQL and Redis")
 struct AssignRewardFlowTests {

@@ -6,14 +6,16 @@ import Logging
 import NIOCore
 import NIOPosix
 import PluginHost
+import Prometheus
 import Testing
+@_exported import TestSupport
 
 /// The real PostgreSQL and Redis that `scripts/test` starts, migrated once per test process.
 ///
 /// Tests share the servers and run in parallel, so each test uses its own experiment keys
 /// (``uniqueKey(_:)``) and never depends on global row counts.
 enum TestStores {
-    static let logger = Logger(label: "switchboard-tests")
+    static var logger: Logger { TestSupport.logger }
 
     static let threadPool: NIOThreadPool = {
         let pool = NIOThreadPool(numberOfThreads: 8)
@@ -33,19 +35,10 @@ enum TestStores {
     }
 
     /// The process-wide Prometheus registry (swift-metrics is bootstrapped once per process).
-    static let metrics = MetricsSetup.bootstrap()
+    static var metrics: PrometheusCollectorRegistry { TestSupport.metrics }
 
     /// The policy registry of the test process: the built-in library, loaded once.
-    static let policies: PolicyRegistry = {
-        let registry = PolicyRegistry(folders: PluginFolders([]), cacheFolder: NSTemporaryDirectory() + "switchboard-test-plugin-cache",
-                                      logger: logger)
-        do {
-            try registry.loadTrusted(path: PolicyBootstrap.builtInLibraryPath())
-        } catch {
-            Issue.record("the built-in policies did not load: \(error)")
-        }
-        return registry
-    }()
+    static var policies: PolicyRegistry { TestSupport.policies }
 
     /// The stores, after checking that the environment names them and migrating once.
     static func stores() async throws -> Stores {
@@ -62,9 +55,7 @@ enum TestStores {
     }
 
     /// A key no other test uses.
-    static func uniqueKey(_ prefix: String) -> String {
-        "\(prefix)-\(UInt32.random(in: 0...UInt32.max))"
-    }
+    static func uniqueKey(_ prefix: String) -> String { TestSupport.uniqueKey(prefix) }
 
     /// Runs one SQL query against the test database and returns its rows as text.
     static func query(_ sql: String, _ parameters: [String?] = []) async throws -> [[String?]] {
@@ -79,35 +70,6 @@ func withApp<T>(stores: Stores? = nil, policies: PolicyRegistry? = nil, keys: AP
     let app = buildApplication(host: "127.0.0.1", port: 0, stores: stores, policies: policies ?? TestStores.policies, keys: keys,
                                metrics: TestStores.metrics, logger: TestStores.logger)
     return try await app.test(.router, test)
-}
-
-extension TestClientProtocol {
-    /// Sends `body` (any JSON text) with `method`, and a bearer `key` if given, and returns the response.
-    func send(_ method: HTTPRequest.Method, _ uri: String, json body: String? = nil, key: String? = nil) async throws -> TestResponse {
-        var headers: HTTPFields = body == nil ? [:] : [.contentType: "application/json"]
-        if let key { headers[.authorization] = "Bearer \(key)" }
-        return try await execute(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) })
-    }
-
-    /// Creates a two-arm experiment and returns its key.
-    func createExperiment(_ key: String, arms: String = #"[{"name": "control", "weight": 1}, {"name": "green", "weight": 1}]"#) async throws -> String {
-        let response = try await send(.post, "/v1/experiments", json: #"{"key": "\#(key)", "arms": \#(arms)}"#)
-        #expect(response.status == .created, "\(String(buffer: response.body))")
-        return key
-    }
-}
-
-extension TestResponse {
-    /// The body decoded as `T`.
-    func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        try JSONDecoder().decode(T.self, from: Data(body.readableBytesView))
-    }
-
-    /// The body decoded as a problem document, after checking the content type.
-    func problem() throws -> Problem {
-        #expect(headers[.contentType] == "application/problem+json")
-        return try decode(Problem.self)
-    }
 }
 
 extension TestStores {

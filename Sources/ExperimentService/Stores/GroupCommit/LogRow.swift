@@ -13,4 +13,10 @@ public struct Written: Sendable {
     public var decision: Decision?
     /// A reward's outcome.
     public var outcome: RewardOutcome?
+
+    public init(commit: CommitID, decision: Decision? = nil, outcome: RewardOutcome? = nil) {
+        self.commit = commit
+        self.decision = decision
+        self.outcome = outcome
+    }
 }

@@ -1,5 +1,6 @@
 @testable import ExperimentService
 import Foundation
+import TestSupport
 import Testing
 
 @Suite("Decision ids and the random words behind them")

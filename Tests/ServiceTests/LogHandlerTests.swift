@@ -1,6 +1,7 @@
 import ExperimentService
 import Logging
 import NIOConcurrencyHelpers
+import TestSupport
 import Testing
 
 /// The service's log handler: `StreamLogHandler`'s output, metadata formatted only when

@@ -1,6 +1,7 @@
 @testable import ExperimentService
 import Foundation
 import NIOConcurrencyHelpers
+import TestSupport
 import Testing
 
 @Suite("Request coalescing: concurrent small requests share one batch")
