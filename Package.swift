@@ -33,14 +33,14 @@ let package = Package(
         // The policy plugin C ABI (header only; the .c file pins the v1 layout at compile time).
         .target(name: "SwitchboardABI"),
         // Swift helpers both sides of the ABI share: the stable unit hash, the seeded RNG, the build tag.
-        .target(name: "PolicyABI", dependencies: ["SwitchboardABI"], swiftSettings: swiftSettings),
+        .target(name: "PluginSupport", dependencies: ["SwitchboardABI"], swiftSettings: swiftSettings),
 
         // Pure policy algorithms (no I/O, no C types).
-        .target(name: "Policies", dependencies: ["PolicyABI"], swiftSettings: swiftSettings),
+        .target(name: "Policies", dependencies: ["PluginSupport"], swiftSettings: swiftSettings),
         // The C-ABI adapter that turns Policies into the SwitchboardPolicies plugin; exports one symbol.
         .target(
             name: "PoliciesPlugin",
-            dependencies: ["Policies", "PolicyABI", "SwitchboardABI"],
+            dependencies: ["Policies", "PluginSupport", "SwitchboardABI"],
             exclude: ["exports.map"],
             swiftSettings: swiftSettings,
             linkerSettings: [.unsafeFlags(["-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/PoliciesPlugin/exports.map"])]
@@ -53,7 +53,7 @@ let package = Package(
         .target(
             name: "PluginHost",
             dependencies: [
-                "SwitchboardABI", "PolicyABI", "CCrashGuard",
+                "SwitchboardABI", "PluginSupport", "CCrashGuard",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -64,7 +64,7 @@ let package = Package(
         .target(
             name: "ExperimentService",
             dependencies: [
-                "CLibPQ", "CHiredis", "PluginHost", "PolicyABI",
+                "CLibPQ", "CHiredis", "PluginHost", "PluginSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -93,8 +93,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        .testTarget(name: "PoliciesTests", dependencies: ["Policies", "PolicyABI"], swiftSettings: swiftSettings),
-        .testTarget(name: "PolicyABITests", dependencies: ["PolicyABI", "SwitchboardABI"], swiftSettings: swiftSettings),
+        .testTarget(name: "PoliciesTests", dependencies: ["Policies", "PluginSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "ABITests", dependencies: ["PluginSupport", "SwitchboardABI"], swiftSettings: swiftSettings),
         .testTarget(
             name: "PluginHostTests",
             dependencies: ["PluginHost", .product(name: "Logging", package: "swift-log")],

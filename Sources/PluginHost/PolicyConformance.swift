@@ -1,4 +1,4 @@
-import PolicyABI
+import PluginSupport
 
 /// The conformance run of `switchboard plugin check`: randomized calls that every policy
 /// of a library must survive with sane answers. It calls the plugin's functions directly

@@ -119,7 +119,7 @@ public struct PolicyLibraryLoader: Sendable {
     }
 }
 
-import PolicyABI
+import PluginSupport
 
 /// The host's own build tag, compared with a Swift plugin's.
 enum SwiftBuildTagBridge {

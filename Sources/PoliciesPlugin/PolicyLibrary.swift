@@ -1,5 +1,5 @@
 import Policies
-import PolicyABI
+import PluginSupport
 import SwitchboardABI
 #if canImport(Glibc)
 import Glibc

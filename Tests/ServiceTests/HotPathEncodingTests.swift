@@ -2,7 +2,7 @@
 import Foundation
 import Hummingbird
 import PluginHost
-import PolicyABI
+import PluginSupport
 import TestSupport
 import Testing
 

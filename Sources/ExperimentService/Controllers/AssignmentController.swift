@@ -1,6 +1,6 @@
 import Foundation
 import Hummingbird
-import PolicyABI
+import PluginSupport
 
 /// `POST /v1/experiments/{key}/assign`.
 public struct AssignmentController<Context: RequestContext>: Sendable {

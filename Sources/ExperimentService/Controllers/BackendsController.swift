@@ -1,7 +1,7 @@
 import Hummingbird
 import Foundation
 import PluginHost
-import PolicyABI
+import PluginSupport
 
 /// `POST /v1/backends` (register a model backend from the plugin folders), `GET /v1/backends`
 /// and `DELETE /v1/backends/{name}` (stop routing to it; the library stays loaded).

@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 import PluginHost
-import PolicyABI
+import PluginSupport
 
 /// `POST /v1/experiments/{key}/predict`, and the same experiment as an Open Inference
 /// Protocol (KServe V2) model: `GET /v2/models/{key}` and `POST /v2/models/{key}/infer`.

@@ -1,4 +1,3 @@
-import PolicyABI
 import Foundation
 import Hummingbird
 
@@ -26,9 +25,22 @@ public struct RewardsController<Context: RequestContext>: Sendable {
         }
     }
 
-    /// A batch request body.
-    struct BatchRequest: Decodable {
-        var rewards: [RewardRequest]
+    /// A request body: one reward, or a batch (`{"rewards": [...]}`), told apart and
+    /// decoded in one pass.
+    enum Body: Decodable {
+        case one(RewardRequest)
+        case batch([RewardRequest])
+
+        private enum Keys: String, CodingKey { case rewards }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: Keys.self)
+            if container.contains(.rewards) {
+                self = .batch(try container.decode([RewardRequest].self, forKey: .rewards))
+            } else {
+                self = .one(try RewardRequest(from: decoder))
+            }
+        }
     }
 
     /// The response for one reward: sent only after the reward is durable.
@@ -57,11 +69,12 @@ public struct RewardsController<Context: RequestContext>: Sendable {
     }
 
     @Sendable func reward(_ request: Request, context: Context) async throws -> Response {
-        let body = try await request.body.collect(upTo: JSONBody.maxBytes)
-        let data = Data(body.readableBytesView)
-        guard !data.isEmpty else { throw ServiceError.malformedJSON("the body is empty; send a JSON object") }
-        if let batch = try? JSONDecoder().decode(BatchProbe.self, from: data), batch.rewards != nil {
-            let items = try JSONBody.decode(BatchRequest.self, from: data).rewards
+        switch try await JSONBody.decode(Body.self, from: request) {
+        case .one(let one):
+            let outcome = try await service.reward(decisionID: one.decisionID, metric: one.metric, value: one.reward)
+            return try RewardResponse(decisionID: one.decisionID.lowercased(), metric: one.metric ?? RewardService.learningMetric,
+                                      status: outcome.status, learned: outcome.learned).response(from: request, context: context)
+        case .batch(let items):
             guard (1...RewardService.maxBatch).contains(items.count) else {
                 throw ServiceError.invalidField(path: "rewards", reason: "must hold 1 to \(RewardService.maxBatch) rewards; got \(items.count)")
             }
@@ -84,14 +97,5 @@ public struct RewardsController<Context: RequestContext>: Sendable {
                 failed: responses.filter { $0.error != nil }.count)
             return try response.response(from: request, context: context)
         }
-        let one = try JSONBody.decode(RewardRequest.self, from: data)
-        let outcome = try await service.reward(decisionID: one.decisionID, metric: one.metric, value: one.reward)
-        return try RewardResponse(decisionID: one.decisionID.lowercased(), metric: one.metric ?? RewardService.learningMetric,
-                                  status: outcome.status, learned: outcome.learned).response(from: request, context: context)
-    }
-
-    /// Tells a batch (`{"rewards": [...]}`) from a single reward.
-    private struct BatchProbe: Decodable {
-        var rewards: [JSONValue]?
     }
 }

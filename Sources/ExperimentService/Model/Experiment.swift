@@ -1,4 +1,4 @@
-import PolicyABI
+import PluginSupport
 import Foundation
 
 /// An experiment as stored in PostgreSQL and cached by every replica.

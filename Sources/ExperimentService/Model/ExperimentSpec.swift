@@ -1,4 +1,4 @@
-import PolicyABI
+import PluginSupport
 import Foundation
 
 /// The body of `POST /v1/experiments`: an experiment as a client describes it.

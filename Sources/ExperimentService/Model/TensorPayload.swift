@@ -1,6 +1,6 @@
 import NIOCore
 import PluginHost
-import PolicyABI
+import PluginSupport
 
 /// A tensor as the Open Inference Protocol's REST API writes it:
 /// `{"name", "datatype", "shape", "data"}` with `data` flat, row-major.

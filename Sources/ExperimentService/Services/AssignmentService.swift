@@ -1,7 +1,7 @@
 import Metrics
 import Foundation
 import PluginHost
-import PolicyABI
+import PluginSupport
 
 /// Decides which arm a unit gets through the experiment's policy plugin, records the
 /// decision, and counts it, in two phases: ``choose(experiment:unit:context:sticky:)``

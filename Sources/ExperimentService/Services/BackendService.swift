@@ -3,7 +3,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOPosix
 import PluginHost
-import PolicyABI
+import PluginSupport
 import ServiceLifecycle
 
 /// The model backends every replica routes to: registered through any replica, recorded

@@ -1,4 +1,4 @@
-import PolicyABI
+import PluginSupport
 import Foundation
 import NIOConcurrencyHelpers
 import Metrics

@@ -1,7 +1,7 @@
 import Foundation
 import NIOPosix
 import PluginHost
-import PolicyABI
+import PluginSupport
 
 /// Routes a prediction request to the model its experiment's policy picks.
 ///

@@ -1,4 +1,4 @@
-import PolicyABI
+import PluginSupport
 
 /// Epsilon-greedy: with probability ε a uniformly random arm, otherwise the arm with the
 /// best mean reward (untried arms count as best, ties split evenly).

@@ -1,4 +1,4 @@
-import PolicyABI
+import PluginSupport
 
 /// Exp3 (Auer et al. 2002) for adversarial rewards in [0, 1]. Weights are kept in log
 /// space, so an update is additive: log w_arm += γ · (reward / propensity) / K, using the

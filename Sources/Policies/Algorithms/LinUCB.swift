@@ -1,4 +1,4 @@
-import PolicyABI
+import PluginSupport
 
 /// LinUCB with disjoint linear models (Li, Chu, Langford & Schapire 2010): per arm a ridge
 /// regression of reward on the context; choose the arm maximising θᵀx + α·sqrt(xᵀA⁻¹x).

@@ -1,4 +1,4 @@
-import PolicyABI
+import PluginSupport
 
 /// Softmax (Boltzmann) exploration: P(arm) ∝ exp(mean / temperature).
 ///

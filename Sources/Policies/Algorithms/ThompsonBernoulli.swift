@@ -1,4 +1,4 @@
-import PolicyABI
+import PluginSupport
 
 /// Thompson sampling with Beta posteriors for rewards in [0, 1] (a fractional reward r
 /// adds r successes and 1 − r failures). Choose draws θ_i ~ Beta(α + s_i, β + f_i) and

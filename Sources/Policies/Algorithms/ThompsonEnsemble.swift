@@ -1,4 +1,4 @@
-import PolicyABI
+import PluginSupport
 
 /// An ensemble policy: Thompson sampling (Beta posteriors) picks the top `k` arms of one
 /// posterior draw, and their outputs are combined by `mean`, `weighted_mean` (weights ∝

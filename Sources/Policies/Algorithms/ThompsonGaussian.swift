@@ -1,4 +1,4 @@
-import PolicyABI
+import PluginSupport
 
 /// Thompson sampling for real-valued rewards with unknown mean and variance per arm
 /// (Normal-inverse-gamma conjugate prior). Choose draws σ² ~ InvGamma(αₙ, βₙ),

@@ -1,4 +1,4 @@
-import PolicyABI
+import PluginSupport
 
 /// Every arm with the same probability, independently per decision. The baseline.
 public struct UniformRandom: Policy {

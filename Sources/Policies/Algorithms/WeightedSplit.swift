@@ -1,4 +1,4 @@
-import PolicyABI
+import PluginSupport
 
 /// The fixed A/B/n split: arm shares follow the experiment's arm weights, and a unit's
 /// arm is a pure function of its salted hash (``WeightedHashSplit``), so it is sticky on

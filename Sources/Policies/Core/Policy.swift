@@ -1,4 +1,4 @@
-import PolicyABI
+import PluginSupport
 
 /// What a policy is configured with: the experiment's arms, its context dimension and
 /// the policy's JSON configuration (already parsed).

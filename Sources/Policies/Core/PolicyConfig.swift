@@ -1,9 +1,9 @@
 import Foundation
-import PolicyABI
+import PluginSupport
 
 /// A policy's JSON configuration object, with typed accessors that produce precise errors.
 public struct PolicyConfig: Sendable {
-    /// A JSON value (shared with the host, in `PolicyABI`).
+    /// A JSON value (shared with the host, in `PluginSupport`).
     public typealias Value = JSONValue
 
     public var values: [String: Value]

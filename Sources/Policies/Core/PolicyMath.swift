@@ -1,4 +1,4 @@
-import PolicyABI
+import PluginSupport
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

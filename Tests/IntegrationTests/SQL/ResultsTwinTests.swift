@@ -1,7 +1,7 @@
 @testable import ExperimentService
 import Foundation
 import InMemoryStores
-import PolicyABI
+import PluginSupport
 import Testing
 
 /// The statistics views against the in-memory stores' results, an independent Swift

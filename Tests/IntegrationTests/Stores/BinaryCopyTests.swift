@@ -2,7 +2,7 @@
 import Foundation
 import Hummingbird
 import PluginHost
-import PolicyABI
+import PluginSupport
 import Testing
 
 @Suite("Binary COPY of decisions through the server")

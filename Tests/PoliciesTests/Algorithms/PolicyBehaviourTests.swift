@@ -1,5 +1,5 @@
 @testable import Policies
-import PolicyABI
+import PluginSupport
 import Testing
 
 /// Calls a policy with arrays, as the host would through the ABI.

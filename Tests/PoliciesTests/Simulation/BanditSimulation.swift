@@ -1,4 +1,4 @@
-import PolicyABI
+import PluginSupport
 import Policies
 #if canImport(Glibc)
 import Glibc

@@ -1,5 +1,5 @@
 import Policies
-import PolicyABI
+import PluginSupport
 import Testing
 
 /// Regret on known problems, seeded so every run sees the same numbers.

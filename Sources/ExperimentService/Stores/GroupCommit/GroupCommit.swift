@@ -24,7 +24,6 @@ public final class GroupCommit: Service, Sendable {
     public struct Statistics: Sendable {
         public var batches = 0
         public var rows = 0
-        public var lastBatchRows = 0
         /// Rows waiting now.
         public var queued = 0
     }

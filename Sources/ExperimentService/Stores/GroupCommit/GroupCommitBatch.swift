@@ -39,7 +39,6 @@ struct GroupCommitBatch: Sendable {
         counts.withLockedValue { s in
             s.batches += 1
             s.rows += batch.count
-            s.lastBatchRows = batch.count
         }
         return results.map { $0 ?? .failure(StoreError(.unexpectedReply, store: .postgres, message: "the batch gave this row no result")) }
     }

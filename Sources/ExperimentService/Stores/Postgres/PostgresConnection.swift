@@ -8,9 +8,6 @@ package final class PostgresConnection: BlockingConnection, @unchecked Sendable 
     private let url: String
     private let connectTimeoutSeconds: Int
     private var conn: OpaquePointer?
-    /// Statements prepared on this connection (by their text), so hot statements are parsed
-    /// and planned once per connection.
-    private var prepared: [String: String] = [:]
 
     /// - Parameters:
     ///   - url: a libpq connection string or `postgresql://` URL.
@@ -25,7 +22,6 @@ package final class PostgresConnection: BlockingConnection, @unchecked Sendable 
     package func close() {
         if let conn { PQfinish(conn) }
         conn = nil
-        prepared = [:]
     }
 
     /// Runs one parameterised statement (text parameters, `$1`, `$2`, ...) and returns its rows.
@@ -34,18 +30,6 @@ package final class PostgresConnection: BlockingConnection, @unchecked Sendable 
         let conn = try connected()
         let result = withCStringArray(parameters) { values in
             PQexecParams(conn, sql, Int32(parameters.count), nil, values, nil, nil, 0)
-        }
-        return try check(result)
-    }
-
-    /// Like ``query(_:_:)`` for a statement run often: prepared once per connection
-    /// (`PQprepare`), then executed with `PQexecPrepared`.
-    @discardableResult
-    package func queryPrepared(_ sql: String, _ parameters: [String?] = []) throws(StoreError) -> PostgresRows {
-        let conn = try connected()
-        let name = try prepare(sql, conn, parameterCount: parameters.count)
-        let result = withCStringArray(parameters) { values in
-            PQexecPrepared(conn, name, Int32(parameters.count), values, nil, nil, 0)
         }
         return try check(result)
     }
@@ -70,10 +54,7 @@ package final class PostgresConnection: BlockingConnection, @unchecked Sendable 
         while let result = PQgetResult(conn) {
             defer { PQclear(result) }
             if PQresultStatus(result) == PGRES_COPY_IN {
-                let sent = data.withUnsafeBytes { raw in
-                    PQputCopyData(conn, raw.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(raw.count))
-                }
-                if sent != 1 || PQputCopyEnd(conn, nil) != 1, first == nil {
+                if !Self.send(data, conn) || PQputCopyEnd(conn, nil) != 1, first == nil {
                     first = (StoreError(.unavailable, store: .postgres, message: Self.trimmed(PQerrorMessage(conn))), true)
                 }
             } else if let failure = failure(result) {
@@ -86,12 +67,18 @@ package final class PostgresConnection: BlockingConnection, @unchecked Sendable 
         return rows
     }
 
-    private func prepare(_ sql: String, _ conn: OpaquePointer, parameterCount: Int) throws(StoreError) -> String {
-        if let existing = prepared[sql] { return existing }
-        let name = "sb_\(prepared.count)"
-        try check(PQprepare(conn, name, sql, Int32(parameterCount), nil))
-        prepared[sql] = name
-        return name
+    /// Sends a COPY stream in pieces of at most 1 MiB (`PQputCopyData` takes an `Int32` length).
+    private static func send(_ data: [UInt8], _ conn: OpaquePointer) -> Bool {
+        data.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let length = min(1 << 20, raw.count - offset)
+                let piece = raw.baseAddress.map { ($0 + offset).assumingMemoryBound(to: CChar.self) }
+                guard PQputCopyData(conn, piece, Int32(length)) == 1 else { return false }
+                offset += length
+            }
+            return true
+        }
     }
 
     /// Runs a script of one or more statements with no parameters (migrations).

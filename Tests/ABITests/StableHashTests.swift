@@ -1,4 +1,4 @@
-import PolicyABI
+import PluginSupport
 import Testing
 
 @Suite("StableHash version 1")
