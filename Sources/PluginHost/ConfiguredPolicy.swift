@@ -10,11 +10,11 @@ public final class ConfiguredPolicy: @unchecked Sendable {
     public let armCount: Int
     public let contextDimension: Int
     public let stateLength: Int
-    let config: UnsafeMutableRawPointer
+    let config: OpaquePointer
     private let serial = Mutex(())
     private let threadSafe: Bool
 
-    init(plugin: PolicyPlugin, config: UnsafeMutableRawPointer, configuration: PolicyConfiguration) throws(PluginReportedError) {
+    init(plugin: PolicyPlugin, config: OpaquePointer, configuration: PolicyConfiguration) throws(PluginReportedError) {
         self.plugin = plugin
         self.config = config
         self.armCount = configuration.armNames.count
@@ -30,7 +30,7 @@ public final class ConfiguredPolicy: @unchecked Sendable {
 
     deinit { plugin.table.pointee.config_destroy(config) }
 
-    var table: sb_policy_v1 { plugin.table.pointee }
+    var table: sb_policy { plugin.table.pointee }
 
     private func serialised<T>(_ body: () throws(PluginReportedError) -> T) throws(PluginReportedError) -> T {
         if threadSafe { return try body() }

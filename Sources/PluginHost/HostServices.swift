@@ -16,14 +16,14 @@ public final class PluginHostServices: Sendable {
         api = .allocate(capacity: 1)
         api.initialize(to: sb_host_api(
             struct_size: UInt32(MemoryLayout<sb_host_api>.size),
-            abi_minor: UInt32(SB_POLICY_ABI_MINOR),
+            abi_minor: UInt32(SB_HOST_API_MINOR),
             host_context: nil,
             error_new: PluginHostServices.errorNew,
             log: PluginHostServices.log,
             metric_add: PluginHostServices.metricAdd
         ))
         // The context keeps this object alive for the life of the process, like the table.
-        api.pointee.host_context = Unmanaged.passRetained(self).toOpaque()
+        api.pointee.host_context = OpaquePointer(Unmanaged.passRetained(self).toOpaque())
     }
 
     /// The plugin-defined counters reported so far (name → total).
@@ -37,16 +37,16 @@ public final class PluginHostServices: Sendable {
         return Unmanaged<PluginReportedError.Box>.fromOpaque(UnsafeRawPointer(error)).takeRetainedValue().error
     }
 
-    private static func services(_ context: UnsafeMutableRawPointer?) -> PluginHostServices? {
-        context.map { Unmanaged<PluginHostServices>.fromOpaque($0).takeUnretainedValue() }
+    private static func services(_ context: OpaquePointer?) -> PluginHostServices? {
+        context.map { Unmanaged<PluginHostServices>.fromOpaque(UnsafeRawPointer($0)).takeUnretainedValue() }
     }
 
-    private static let errorNew: @convention(c) (UnsafeMutableRawPointer?, Int32, UnsafePointer<CChar>?) -> OpaquePointer? = { _, code, message in
-        let error = PluginReportedError(code: code, message: message.map { String(cString: $0) } ?? "(no message)")
+    private static let errorNew: @convention(c) (OpaquePointer?, sb_error_code, UnsafePointer<CChar>?) -> OpaquePointer? = { _, code, message in
+        let error = PluginReportedError(code: Int32(truncatingIfNeeded: code.rawValue), message: message.map { String(cString: $0) } ?? "(no message)")
         return OpaquePointer(Unmanaged.passRetained(PluginReportedError.Box(error)).toOpaque())
     }
 
-    private static let log: @convention(c) (UnsafeMutableRawPointer?, sb_log_level, UnsafePointer<CChar>?) -> Void = { context, level, message in
+    private static let log: @convention(c) (OpaquePointer?, sb_log_level, UnsafePointer<CChar>?) -> Void = { context, level, message in
         guard let services = services(context), let message else { return }
         let text = String(cString: message)
         switch level {
@@ -57,7 +57,7 @@ public final class PluginHostServices: Sendable {
         }
     }
 
-    private static let metricAdd: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<CChar>?, Double) -> Void = { context, name, value in
+    private static let metricAdd: @convention(c) (OpaquePointer?, UnsafePointer<CChar>?, Double) -> Void = { context, name, value in
         guard let services = services(context), let name, value.isFinite else { return }
         let key = String(cString: name)
         guard PluginNames.isValidMetricName(key) else {
@@ -80,7 +80,7 @@ public final class PluginHostServices: Sendable {
 
 /// An error a plugin returned through `sb_host_api.error_new`.
 public struct PluginReportedError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// `SB_ERROR_*`.
+    /// `SB_ERROR_*` (`sb_error_code`); a code this host does not know counts as internal.
     public var code: Int32
     public var message: String
     public var description: String { message }
@@ -88,6 +88,8 @@ public struct PluginReportedError: Error, Equatable, Sendable, CustomStringConve
     public static let invalidConfig: Int32 = 1
     public static let invalidArgument: Int32 = 2
     public static let `internal`: Int32 = 4
+    /// Something the plugin needs cannot be reached now; the same call may succeed later.
+    public static let unavailable: Int32 = 5
 
     final class Box {
         let error: PluginReportedError

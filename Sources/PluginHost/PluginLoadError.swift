@@ -28,13 +28,13 @@ public enum PluginLoadError: Error, Equatable, CustomStringConvertible {
         case .notASharedLibrary(let path, let reason): "'\(path)' is not a loadable shared library: \(reason)"
         case .missingEntrySymbol(let path, let other):
             if let other {
-                "plugin '\(path)' is built for policy ABI major version \(other) (it exports switchboard_policy_library_v\(other)); this host speaks version 1"
+                "plugin '\(path)' is built for policy ABI major version \(other) (it exports switchboard_policy_library_v\(other)); this host speaks version \(SB_POLICY_ABI_MAJOR)"
             } else {
-                "plugin '\(path)' does not export switchboard_policy_library_v1; is it a Switchboard policy plugin?"
+                "plugin '\(path)' does not export switchboard_policy_library_v2; is it a Switchboard policy plugin?"
             }
         case .entryReturnedNull(let path): "plugin '\(path)' refused to start: its entry point returned NULL (see the log for its reason)"
         case .structTooSmall(let path, let what, let size, let needed):
-            "plugin '\(path)': \(what) declares struct_size \(size), smaller than the \(needed) bytes of ABI v1.0"
+            "plugin '\(path)': \(what) declares struct_size \(size), smaller than the \(needed) bytes this host's ABI requires"
         case .abiMajorMismatch(let path, let plugin, let host):
             "plugin '\(path)' declares policy ABI major version \(plugin); this host speaks \(host)"
         case .abiMinorTooNew(let path, let what, let plugin, let host):

@@ -13,7 +13,7 @@ public struct LoadedPolicyLibrary: Sendable {
     public let policies: [PolicyPlugin]
 }
 
-/// Loads one policy library with `dlopen` and checks it against ABI v1: the entry symbol,
+/// Loads one policy library with `dlopen` and checks it against the policy ABI (major version 2): the entry symbol,
 /// struct sizes, ABI versions, the build tag, names, required functions and capability
 /// flags. A library is never unloaded (Swift code must not be `dlclose`d, and callers may
 /// hold its tables), so a library that fails a check after `dlopen` stays mapped but unused.
@@ -41,21 +41,21 @@ public struct PolicyLibraryLoader: Sendable {
             throw .notASharedLibrary(path: path, reason: dlerror().map { String(cString: $0) } ?? "dlopen failed")
         }
         guard let symbol = dlsym(handle, SB_POLICY_ENTRY_SYMBOL) else {
-            let other = (2...9).first { dlsym(handle, "switchboard_policy_library_v\($0)") != nil }
+            let other = (1...9).first { $0 != SB_POLICY_ABI_MAJOR && dlsym(handle, "switchboard_policy_library_v\($0)") != nil }
             throw .missingEntrySymbol(path: path, otherMajor: other)
         }
-        let entry = unsafeBitCast(symbol, to: sb_policy_library_entry_v1.self)
+        let entry = unsafeBitCast(symbol, to: sb_policy_library_entry.self)
         guard let library = entry(services.api) else { throw .entryReturnedNull(path: path) }
         let policies = try check(library, path: path, digest: digest)
         return LoadedPolicyLibrary(path: path, sha256: digest, policies: policies)
     }
 
-    private func check(_ library: UnsafePointer<sb_policy_library_v1>, path: String, digest: String) throws(PluginLoadError) -> [PolicyPlugin] {
+    private func check(_ library: UnsafePointer<sb_policy_library>, path: String, digest: String) throws(PluginLoadError) -> [PolicyPlugin] {
         // Read struct_size before any other field: a smaller struct must not be read past its end.
         let librarySize = Int(UnsafeRawPointer(library).load(as: UInt32.self))
-        let v1LibrarySize = MemoryLayout<sb_policy_library_v1>.size
-        guard librarySize >= v1LibrarySize else {
-            throw .structTooSmall(path: path, what: "sb_policy_library_v1", size: librarySize, needed: v1LibrarySize)
+        let librarySizeNeeded = MemoryLayout<sb_policy_library>.size
+        guard librarySize >= librarySizeNeeded else {
+            throw .structTooSmall(path: path, what: "sb_policy_library", size: librarySize, needed: librarySizeNeeded)
         }
         let lib = library.pointee
         guard lib.abi_major == SB_POLICY_ABI_MAJOR else {
@@ -79,10 +79,10 @@ public struct PolicyLibraryLoader: Sendable {
         return plugins
     }
 
-    private func check(_ table: UnsafePointer<sb_policy_v1>, path: String, digest: String) throws(PluginLoadError) -> PolicyPlugin {
+    private func check(_ table: UnsafePointer<sb_policy>, path: String, digest: String) throws(PluginLoadError) -> PolicyPlugin {
         let size = Int(UnsafeRawPointer(table).load(as: UInt32.self))
-        guard size >= MemoryLayout<sb_policy_v1>.size else {
-            throw .structTooSmall(path: path, what: "sb_policy_v1", size: size, needed: MemoryLayout<sb_policy_v1>.size)
+        guard size >= MemoryLayout<sb_policy>.size else {
+            throw .structTooSmall(path: path, what: "sb_policy", size: size, needed: MemoryLayout<sb_policy>.size)
         }
         let t = table.pointee
         let name = t.name.map { String(cString: $0) } ?? ""
@@ -124,4 +124,12 @@ import PluginSupport
 /// The host's own build tag, compared with a Swift plugin's.
 enum SwiftBuildTagBridge {
     static let host = SwiftBuildTag.current
+}
+
+/// The ABI versions this host speaks, for messages.
+public enum PluginABIVersion {
+    /// The policy ABI, `major.minor`.
+    public static let policy = "\(SB_POLICY_ABI_MAJOR).\(SB_POLICY_ABI_MINOR)"
+    /// The model-backend ABI, `major.minor`.
+    public static let backend = "\(SB_BACKEND_ABI_MAJOR).\(SB_BACKEND_ABI_MINOR)"
 }

@@ -11,9 +11,9 @@ public struct PolicyPluginCapabilities: OptionSet, Sendable, Hashable {
     public static let ensemble = Self(rawValue: UInt64(SB_POLICY_CAP_ENSEMBLE))
     public static let threadSafe = Self(rawValue: UInt64(SB_POLICY_CAP_THREAD_SAFE))
     public static let costlyProbabilities = Self(rawValue: UInt64(SB_POLICY_CAP_COSTLY_PROBABILITIES))
-    /// The choice depends on the unit alone: a unit always gets the same arm without a claim (ABI v1.1).
+    /// The choice depends on the unit alone: a unit always gets the same arm without a claim.
     public static let unitDeterministic = Self(rawValue: UInt64(SB_POLICY_CAP_UNIT_DETERMINISTIC))
-    /// Every flag ABI v1.1 defines.
+    /// Every flag policy ABI 2.0 defines.
     public static let known: Self = [.contextual, .ensemble, .threadSafe, .costlyProbabilities, .unitDeterministic]
 
     /// The flags' names, for listings.
@@ -49,7 +49,7 @@ public struct PolicyPlugin: @unchecked Sendable {
     public let libraryPath: String
     /// SHA-256 of the library file, lowercase hex.
     public let sha256: String
-    let table: UnsafePointer<sb_policy_v1>
+    let table: UnsafePointer<sb_policy>
     let services: PluginHostServices
 
     /// `name@version`.
@@ -65,7 +65,7 @@ public struct PolicyPlugin: @unchecked Sendable {
             throw PluginReportedError(code: PluginReportedError.invalidConfig,
                                       message: "policy \(id) is contextual: the experiment must declare context_features")
         }
-        var config: UnsafeMutableRawPointer?
+        var config: OpaquePointer?
         let names = configuration.armNames.map { strdup($0) }
         defer { names.forEach { free($0) } }
         let error: OpaquePointer? = names.map { UnsafePointer<CChar>($0) }.withUnsafeBufferPointer { namePointers in
@@ -78,8 +78,7 @@ public struct PolicyPlugin: @unchecked Sendable {
                         reserved: 0,
                         arm_names: namePointers.baseAddress,
                         arm_weights: weights.baseAddress,
-                        config_json: json,
-                        config_json_len: strlen(json)
+                        config_json: json
                     )
                     return table.pointee.config_create(services.api, &setup, &config)
                 }

@@ -9,14 +9,14 @@ import Glibc
 /// library is never unloaded).
 enum PolicyLibrary {
     typealias Create = @convention(c) (UnsafePointer<sb_host_api>?, UnsafePointer<sb_policy_setup>?,
-                                       UnsafeMutablePointer<UnsafeMutableRawPointer?>?) -> OpaquePointer?
+                                       UnsafeMutablePointer<OpaquePointer?>?) -> OpaquePointer?
 
     /// One table. `create` must be a non-capturing closure naming the concrete type.
-    static func table<P: Policy>(_ type: P.Type, _ create: Create) -> UnsafePointer<sb_policy_v1> {
+    static func table<P: Policy>(_ type: P.Type, _ create: Create) -> UnsafePointer<sb_policy> {
         let ensemble = P.capabilities.contains(.ensemble)
-        let table = UnsafeMutablePointer<sb_policy_v1>.allocate(capacity: 1)
-        table.initialize(to: sb_policy_v1(
-            struct_size: UInt32(MemoryLayout<sb_policy_v1>.size),
+        let table = UnsafeMutablePointer<sb_policy>.allocate(capacity: 1)
+        table.initialize(to: sb_policy(
+            struct_size: UInt32(MemoryLayout<sb_policy>.size),
             abi_minor: UInt32(SB_POLICY_ABI_MINOR),
             name: UnsafePointer(strdup(P.name)),
             version: UnsafePointer(strdup(P.version)),
@@ -33,8 +33,8 @@ enum PolicyLibrary {
         return UnsafePointer(table)
     }
 
-    nonisolated(unsafe) static let library: UnsafePointer<sb_policy_library_v1> = {
-        let tables: [UnsafePointer<sb_policy_v1>] = [
+    nonisolated(unsafe) static let library: UnsafePointer<sb_policy_library> = {
+        let tables: [UnsafePointer<sb_policy>] = [
             table(UniformRandom.self) { PolicyThunks.create(UniformRandom.self, ensemble: false, $0, $1, $2) },
             table(WeightedSplit.self) { PolicyThunks.create(WeightedSplit.self, ensemble: false, $0, $1, $2) },
             table(EpsilonGreedy.self) { PolicyThunks.create(EpsilonGreedy.self, ensemble: false, $0, $1, $2) },
@@ -47,11 +47,11 @@ enum PolicyLibrary {
             table(LinUCB.self) { PolicyThunks.create(LinUCB.self, ensemble: false, $0, $1, $2) },
             table(ThompsonEnsemble.self) { PolicyThunks.create(ThompsonEnsemble.self, ensemble: true, $0, $1, $2) },
         ]
-        let list = UnsafeMutablePointer<UnsafePointer<sb_policy_v1>?>.allocate(capacity: tables.count)
+        let list = UnsafeMutablePointer<UnsafePointer<sb_policy>?>.allocate(capacity: tables.count)
         for (i, t) in tables.enumerated() { list[i] = t }
-        let library = UnsafeMutablePointer<sb_policy_library_v1>.allocate(capacity: 1)
-        library.initialize(to: sb_policy_library_v1(
-            struct_size: UInt32(MemoryLayout<sb_policy_library_v1>.size),
+        let library = UnsafeMutablePointer<sb_policy_library>.allocate(capacity: 1)
+        library.initialize(to: sb_policy_library(
+            struct_size: UInt32(MemoryLayout<sb_policy_library>.size),
             abi_major: UInt32(SB_POLICY_ABI_MAJOR),
             abi_minor: UInt32(SB_POLICY_ABI_MINOR),
             policy_count: UInt32(tables.count),
@@ -63,8 +63,8 @@ enum PolicyLibrary {
 }
 
 /// The entry point of the built-in policy library (the only exported symbol).
-@_cdecl("switchboard_policy_library_v1")
-public func switchboardPolicyLibraryV1(_ host: UnsafePointer<sb_host_api>?) -> UnsafePointer<sb_policy_library_v1>? {
+@_cdecl("switchboard_policy_library_v2")
+public func switchboardPolicyLibraryV2(_ host: UnsafePointer<sb_host_api>?) -> UnsafePointer<sb_policy_library>? {
     guard let host, host.pointee.struct_size >= UInt32(MemoryLayout<sb_host_api>.size), host.pointee.error_new != nil else {
         return nil
     }

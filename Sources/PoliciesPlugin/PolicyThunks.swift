@@ -8,19 +8,19 @@ import SwitchboardABI
 enum PolicyThunks {
     static func error(_ host: UnsafePointer<sb_host_api>?, _ error: PolicyError) -> OpaquePointer? {
         guard let host, let make = host.pointee.error_new else { return nil }
-        return make(host.pointee.host_context, error.code.rawValue, error.message)
+        return make(host.pointee.host_context, sb_error_code(rawValue: UInt32(error.code.rawValue)), error.message)
     }
 
     /// Runs `body` with the config's box, without retaining it: the host keeps the config
     /// alive for the whole call (it is destroyed only by config_destroy).
     @inline(__always)
-    static func withBox<R>(_ config: UnsafeRawPointer?, _ body: (PolicyBox) -> R) -> R {
-        Unmanaged<PolicyBox>.fromOpaque(config!)._withUnsafeGuaranteedRef(body)
+    static func withBox<R>(_ config: OpaquePointer?, _ body: (PolicyBox) -> R) -> R {
+        Unmanaged<PolicyBox>.fromOpaque(UnsafeRawPointer(config!))._withUnsafeGuaranteedRef(body)
     }
 
     /// Parses the setup and creates a config for `P` (called from a per-type closure).
     static func create<P: Policy>(_ type: P.Type, ensemble: Bool, _ host: UnsafePointer<sb_host_api>?,
-                                  _ setup: UnsafePointer<sb_policy_setup>?, _ out: UnsafeMutablePointer<UnsafeMutableRawPointer?>?) -> OpaquePointer? {
+                                  _ setup: UnsafePointer<sb_policy_setup>?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> OpaquePointer? {
         guard let setup, let out else { return error(host, PolicyError(.invalidArgument, "config_create: NULL argument")) }
         let s = setup.pointee
         guard s.arm_count >= 1, s.arm_names != nil, s.arm_weights != nil else {
@@ -29,7 +29,7 @@ enum PolicyThunks {
         let arms = Int(s.arm_count)
         let names = (0..<arms).map { String(cString: s.arm_names[$0]!) }
         let weights = (0..<arms).map { s.arm_weights[$0] }
-        let json = s.config_json.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: s.config_json_len), as: UTF8.self) } ?? ""
+        let json = s.config_json.map { String(cString: $0) } ?? ""
         do throws(PolicyError) {
             let config = try PolicyConfig(json: json)
             let policySetup = PolicySetup(armNames: names, armWeights: weights, contextDimension: Int(s.context_dim), config: config)
@@ -40,7 +40,7 @@ enum PolicyThunks {
             } else {
                 box = TypedPolicyBox(policy, setup: policySetup)
             }
-            out.pointee = Unmanaged.passRetained(box).toOpaque()
+            out.pointee = OpaquePointer(Unmanaged.passRetained(box).toOpaque())
             return nil
         } catch {
             return PolicyThunks.error(host, error)
@@ -51,16 +51,16 @@ enum PolicyThunks {
         EnsemblePolicyBox(policy, setup: setup)
     }
 
-    static let destroy: @convention(c) (UnsafeMutableRawPointer?) -> Void = { config in
+    static let destroy: @convention(c) (OpaquePointer?) -> Void = { config in
         guard let config else { return }
-        Unmanaged<PolicyBox>.fromOpaque(config).release()
+        Unmanaged<PolicyBox>.fromOpaque(UnsafeRawPointer(config)).release()
     }
 
-    static let stateLength: @convention(c) (UnsafeRawPointer?) -> UInt64 = { config in
+    static let stateLength: @convention(c) (OpaquePointer?) -> UInt64 = { config in
         withBox(config) { UInt64($0.stateLength) }
     }
 
-    static let stateInit: @convention(c) (UnsafePointer<sb_host_api>?, UnsafeRawPointer?, UnsafeMutablePointer<Double>?, UInt64) -> OpaquePointer? = { host, config, state, length in withBox(config) { b in
+    static let stateInit: @convention(c) (UnsafePointer<sb_host_api>?, OpaquePointer?, UnsafeMutablePointer<Double>?, UInt64) -> OpaquePointer? = { host, config, state, length in withBox(config) { b in
         guard Int(length) == b.stateLength, b.stateLength == 0 || state != nil else {
             return error(host, PolicyError(.invalidArgument, "state_init: expected \(b.stateLength) doubles, got \(length)"))
         }
@@ -68,7 +68,7 @@ enum PolicyThunks {
         return nil
     } }
 
-    static let choose: @convention(c) (UnsafePointer<sb_host_api>?, UnsafeRawPointer?, UnsafePointer<Double>?, UInt64,
+    static let choose: @convention(c) (UnsafePointer<sb_host_api>?, OpaquePointer?, UnsafePointer<Double>?, UInt64,
                                        UnsafePointer<sb_choose_request>?, UnsafeMutablePointer<sb_choice>?) -> OpaquePointer? = { host, config, state, length, request, out in withBox(config) { b in
         guard let request, let out else { return error(host, PolicyError(.invalidArgument, "choose: NULL argument")) }
         if let e = check(b, state: state, length: length, arms: request.pointee.arm_count, dim: request.pointee.context_dim) { return error(host, e) }
@@ -85,7 +85,7 @@ enum PolicyThunks {
         }
     } }
 
-    static let update: @convention(c) (UnsafePointer<sb_host_api>?, UnsafeRawPointer?, UnsafePointer<Double>?, UInt64,
+    static let update: @convention(c) (UnsafePointer<sb_host_api>?, OpaquePointer?, UnsafePointer<Double>?, UInt64,
                                        UnsafePointer<sb_update_request>?, UnsafeMutablePointer<Double>?) -> OpaquePointer? = { host, config, state, length, request, delta in withBox(config) { b in
         guard let request, delta != nil || length == 0 else { return error(host, PolicyError(.invalidArgument, "update: NULL argument")) }
         let r = request.pointee
@@ -103,7 +103,7 @@ enum PolicyThunks {
         }
     } }
 
-    static let chooseSet: @convention(c) (UnsafePointer<sb_host_api>?, UnsafeRawPointer?, UnsafePointer<Double>?, UInt64, UnsafePointer<sb_choose_request>?,
+    static let chooseSet: @convention(c) (UnsafePointer<sb_host_api>?, OpaquePointer?, UnsafePointer<Double>?, UInt64, UnsafePointer<sb_choose_request>?,
                                           UInt32, UnsafeMutablePointer<UInt32>?, UnsafeMutablePointer<Double>?, UnsafeMutablePointer<UInt32>?) -> OpaquePointer? = {
         host, config, state, length, request, maxArms, outArms, outWeights, outCount in withBox(config) { b in
         guard let request, let outArms, let outWeights, let outCount, maxArms >= 1 else {
@@ -126,7 +126,7 @@ enum PolicyThunks {
         }
     } }
 
-    static let combine: @convention(c) (UnsafePointer<sb_host_api>?, UnsafeRawPointer?, UInt32, UnsafePointer<UnsafePointer<Double>?>?,
+    static let combine: @convention(c) (UnsafePointer<sb_host_api>?, OpaquePointer?, UInt32, UnsafePointer<UnsafePointer<Double>?>?,
                                         UnsafePointer<Double>?, UInt64, UnsafeMutablePointer<Double>?) -> OpaquePointer? = {
         host, config, count, outputs, weights, length, out in withBox(config) { b in
         guard count >= 1, let outputs, let weights, let out else {

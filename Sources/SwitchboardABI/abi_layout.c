@@ -1,5 +1,7 @@
-/* Compile-time pins of the v1 layout (x86_64/aarch64 LP64). A change to any of these
- * breaks every plugin built against v1: append fields and bump the minor instead. */
+/* Compile-time pins of the layouts (x86_64/aarch64 LP64): policy ABI 2, backend ABI 2,
+ * host services. A change to any of these breaks every plugin built against the major
+ * version: append fields and bump the minor instead. */
+#include "switchboard_common.h"
 #include "switchboard_policy.h"
 #include "switchboard_backend.h"
 #include <stddef.h>
@@ -13,11 +15,10 @@ PIN(sb_host_api, error_new, 16);
 PIN(sb_host_api, log, 24);
 PIN(sb_host_api, metric_add, 32);
 
-SIZE(sb_policy_setup, 48);
+SIZE(sb_policy_setup, 40);
 PIN(sb_policy_setup, arm_names, 16);
 PIN(sb_policy_setup, arm_weights, 24);
 PIN(sb_policy_setup, config_json, 32);
-PIN(sb_policy_setup, config_json_len, 40);
 
 SIZE(sb_choose_request, 48);
 PIN(sb_choose_request, context, 16);
@@ -36,24 +37,24 @@ PIN(sb_update_request, reward, 24);
 PIN(sb_update_request, propensity, 32);
 PIN(sb_update_request, time, 40);
 
-SIZE(sb_policy_v1, 96);
-PIN(sb_policy_v1, name, 8);
-PIN(sb_policy_v1, version, 16);
-PIN(sb_policy_v1, capabilities, 24);
-PIN(sb_policy_v1, config_create, 32);
-PIN(sb_policy_v1, config_destroy, 40);
-PIN(sb_policy_v1, state_length, 48);
-PIN(sb_policy_v1, state_init, 56);
-PIN(sb_policy_v1, choose, 64);
-PIN(sb_policy_v1, update, 72);
-PIN(sb_policy_v1, choose_set, 80);
-PIN(sb_policy_v1, combine, 88);
+SIZE(sb_policy, 96);
+PIN(sb_policy, name, 8);
+PIN(sb_policy, version, 16);
+PIN(sb_policy, capabilities, 24);
+PIN(sb_policy, config_create, 32);
+PIN(sb_policy, config_destroy, 40);
+PIN(sb_policy, state_length, 48);
+PIN(sb_policy, state_init, 56);
+PIN(sb_policy, choose, 64);
+PIN(sb_policy, update, 72);
+PIN(sb_policy, choose_set, 80);
+PIN(sb_policy, combine, 88);
 
-SIZE(sb_policy_library_v1, 32);
-PIN(sb_policy_library_v1, policies, 16);
-PIN(sb_policy_library_v1, build_tag, 24);
+SIZE(sb_policy_library, 32);
+PIN(sb_policy_library, policies, 16);
+PIN(sb_policy_library, build_tag, 24);
 
-/* Model-backend ABI v1.0 (switchboard_backend.h). */
+/* Model-backend ABI 2.0 (switchboard_backend.h). */
 SIZE(sb_tensor_desc, 80);
 PIN(sb_tensor_desc, datatype, 8);
 PIN(sb_tensor_desc, shape, 16);
@@ -66,14 +67,16 @@ PIN(sb_tensor, shape, 16);
 PIN(sb_tensor, data, 80);
 PIN(sb_tensor, byte_size, 88);
 SIZE(sb_completion, 16);
-SIZE(sb_backend_v1, 88);
-PIN(sb_backend_v1, capabilities, 24);
-PIN(sb_backend_v1, initialize, 32);
-PIN(sb_backend_v1, finalize, 40);
-PIN(sb_backend_v1, model_load, 48);
-PIN(sb_backend_v1, model_unload, 56);
-PIN(sb_backend_v1, model_metadata, 64);
-PIN(sb_backend_v1, infer, 72);
-PIN(sb_backend_v1, infer_async, 80);
-SIZE(sb_backend_library_v1, 24);
-PIN(sb_backend_library_v1, backends, 16);
+PIN(sb_completion, context, 8);
+SIZE(sb_backend, 88);
+PIN(sb_backend, capabilities, 24);
+PIN(sb_backend, initialize, 32);
+PIN(sb_backend, finalize, 40);
+PIN(sb_backend, model_load, 48);
+PIN(sb_backend, model_unload, 56);
+PIN(sb_backend, model_metadata, 64);
+PIN(sb_backend, infer, 72);
+PIN(sb_backend, infer_async, 80);
+SIZE(sb_backend_library, 32);
+PIN(sb_backend_library, backends, 16);
+PIN(sb_backend_library, build_tag, 24);

@@ -87,7 +87,7 @@ struct PluginCommand: AsyncParsableCommand {
                 print("FAIL \(file): \(error)")
                 throw ExitCode(1)
             }
-            print("PASS \(file): loads (ABI v1, sha256 \(library.sha256.prefix(16))…, \(library.policies.count) policies)")
+            print("PASS \(file): loads (policy ABI \(PluginABIVersion.policy), sha256 \(library.sha256.prefix(16))…, \(library.policies.count) policies)")
             fflush(nil)
             var conformance = PolicyConformance()
             conformance.rounds = rounds
@@ -111,7 +111,7 @@ struct PluginCommand: AsyncParsableCommand {
                 print("FAIL \(file): \(error)")
                 throw ExitCode(1)
             }
-            print("PASS \(file): loads (backend ABI v1, \(plugins.count) backends)")
+            print("PASS \(file): loads (backend ABI \(PluginABIVersion.backend), \(plugins.count) backends)")
             fflush(nil)
             var failed = 0
             await BackendConformance().run(plugins, model: model, config: config) { result in

@@ -18,7 +18,7 @@ struct PolicyLibraryLoaderTests {
         let builtIn = try registry.loadTrusted(path: TestPlugins.builtInLibrary)
         #expect(builtIn.policies.count == 11)
         #expect(registry.policy(name: "thompson")?.capabilities == [.threadSafe, .costlyProbabilities])
-        let example = try TestPlugins.compile("policies/examples/champion_challenger.c", into: folder, as: "libchampion_challenger.so")
+        let example = try TestPlugins.compile("policies/examples/champion_challenger.c", into: folder, as: "libchampion_challenger.so", libraries: ["cjson"])
         let library = try registry.register(path: example)
         #expect(library.policies.map(\.id) == ["champion-challenger@1"])
         #expect(library.sha256.count == 64)
@@ -32,10 +32,10 @@ struct PolicyLibraryLoaderTests {
     }
 
     static let refusals: [Refusal] = [
-        Refusal(defines: ["NO_ENTRY"], message: "does not export switchboard_policy_library_v1; is it a Switchboard policy plugin?"),
-        Refusal(defines: ["WRONG_MAJOR"], message: "is built for policy ABI major version 2 (it exports switchboard_policy_library_v2); this host speaks version 1"),
-        Refusal(defines: ["MINOR_TOO_NEW"], message: "the library needs policy ABI minor version 99, newer than this host's 1; upgrade Switchboard"),
-        Refusal(defines: ["SMALL_STRUCT"], message: "sb_policy_library_v1 declares struct_size 8, smaller than the 32 bytes of ABI v1.0"),
+        Refusal(defines: ["NO_ENTRY"], message: "does not export switchboard_policy_library_v2; is it a Switchboard policy plugin?"),
+        Refusal(defines: ["WRONG_MAJOR"], message: "is built for policy ABI major version 1 (it exports switchboard_policy_library_v1); this host speaks version 2"),
+        Refusal(defines: ["MINOR_TOO_NEW"], message: "the library needs policy ABI minor version 99, newer than this host's 0; upgrade Switchboard"),
+        Refusal(defines: ["SMALL_STRUCT"], message: "sb_policy_library declares struct_size 8, smaller than the 32 bytes this host's ABI requires"),
         Refusal(defines: ["CAP_MISMATCH"], message: "policy 'fixture-uniform' declares the ensemble capability but lacks choose_set or combine"),
         Refusal(defines: ["FOREIGN_TAG"], message: "was built by swift-0.1-x86_64-linux but this host is swift-"),
         Refusal(defines: ["BAD_NAME"], message: "declares the invalid policy name 'Bad Name'"),

@@ -1,6 +1,6 @@
 /*
  * The `linear` model backend: logistic or softmax regression from a JSON weights file,
- * through the Switchboard model-backend ABI v1 (switchboard_backend.h).
+ * through the Switchboard model-backend ABI v2 (switchboard_backend.h).
  *
  * A model folder holds `model.json` (or the file named by the model config's "file"):
  *   {"link": "softmax" | "logistic", "features": [d names], "classes": [k names],
@@ -21,14 +21,14 @@
 
 #include "switchboard_backend.h"
 
-#define EXPORT __attribute__((visibility("default")))
 #define MAX_DIM 4096
 
-typedef struct backend {
+struct sb_backend_state {
     const sb_host_api *host;
-} backend;
+};
+typedef struct sb_backend_state backend;
 
-typedef struct model {
+struct sb_model {
     const sb_host_api *host;
     int softmax;        /* 1: softmax over k classes; 0: logistic (k = 2, one row of weights) */
     uint32_t d, k, rows;
@@ -36,15 +36,16 @@ typedef struct model {
     float *bias;        /* rows */
     sb_tensor_desc inputs[1];
     sb_tensor_desc outputs[2];
-} model;
+};
+typedef struct sb_model model;
 
-static sb_error *fail(const sb_host_api *host, int32_t code, const char *format, const char *detail) {
+static sb_error *fail(const sb_host_api *host, sb_error_code code, const char *format, const char *detail) {
     char message[4608];
     snprintf(message, sizeof message, format, detail ? detail : "");
     return host->error_new(host->host_context, code, message);
 }
 
-static sb_error *initialize(const sb_host_api *host, const char *config_json, void **out_backend) {
+static sb_error *initialize(const sb_host_api *host, const char *config_json, sb_backend_state **out_backend) {
     (void)config_json;
     backend *b = calloc(1, sizeof *b);
     if (!b) return fail(host, SB_ERROR_INTERNAL, "out of memory%s", NULL);
@@ -53,7 +54,7 @@ static sb_error *initialize(const sb_host_api *host, const char *config_json, vo
     return NULL;
 }
 
-static void finalize(void *b) { free(b); }
+static void finalize(sb_backend_state *b) { free(b); }
 
 static char *read_file(const char *path, long max_bytes) {
     FILE *f = fopen(path, "rb");
@@ -86,7 +87,7 @@ static int read_numbers(const cJSON *array, uint32_t count, float *out) {
     return 0;
 }
 
-static void model_unload(void *m) {
+static void model_unload(sb_model *m) {
     model *mo = m;
     if (!mo) return;
     free(mo->weights);
@@ -94,7 +95,7 @@ static void model_unload(void *m) {
     free(mo);
 }
 
-static sb_error *model_load(void *bp, const char *model_dir, const char *config_json, void **out_model) {
+static sb_error *model_load(sb_backend_state *bp, const char *model_dir, const char *config_json, sb_model **out_model) {
     const sb_host_api *host = ((backend *)bp)->host;
     const char *file = "model.json";
     cJSON *config = cJSON_Parse(config_json ? config_json : "{}");
@@ -183,7 +184,7 @@ done:
     return NULL;
 }
 
-static sb_error *model_metadata(void *mp, sb_model_metadata *out) {
+static sb_error *model_metadata(sb_model *mp, sb_model_metadata *out) {
     model *m = mp;
     out->input_count = 1;
     out->output_count = 2;
@@ -193,7 +194,7 @@ static sb_error *model_metadata(void *mp, sb_model_metadata *out) {
     return NULL;
 }
 
-static sb_error *infer(void *mp, const sb_tensor *inputs, uint32_t input_count, sb_tensor *outputs, uint32_t output_count) {
+static sb_error *infer(sb_model *mp, const sb_tensor *inputs, uint32_t input_count, sb_tensor *outputs, uint32_t output_count) {
     const model *m = mp;
     if (input_count != 1 || output_count != 2)
         return fail(m->host, SB_ERROR_INVALID_ARGUMENT, "expected 1 input and 2 outputs%s", NULL);
@@ -228,8 +229,8 @@ static sb_error *infer(void *mp, const sb_tensor *inputs, uint32_t input_count, 
     return NULL;
 }
 
-static const sb_backend_v1 linear_backend = {
-    .struct_size = sizeof(sb_backend_v1),
+static const sb_backend linear_backend = {
+    .struct_size = sizeof(sb_backend),
     .abi_minor = SB_BACKEND_ABI_MINOR,
     .name = "linear",
     .version = "1",
@@ -243,14 +244,18 @@ static const sb_backend_v1 linear_backend = {
     .infer_async = NULL,
 };
 
-static const sb_backend_v1 *const backends[] = {&linear_backend};
+static const sb_backend *const backends[] = {&linear_backend};
 
-static const sb_backend_library_v1 library = {
-    .struct_size = sizeof(sb_backend_library_v1),
+static const sb_backend_library library = {
+    .struct_size = sizeof(sb_backend_library),
     .abi_major = SB_BACKEND_ABI_MAJOR,
     .abi_minor = SB_BACKEND_ABI_MINOR,
     .backend_count = 1,
     .backends = backends,
+    .build_tag = NULL,
 };
 
-EXPORT const sb_backend_library_v1 *switchboard_backend_library_v1(void) { return &library; }
+const sb_backend_library *switchboard_backend_library_v2(const sb_host_api *host) {
+    (void)host;
+    return &library;
+}

@@ -1,7 +1,7 @@
 /*
  * The `oip-http` model backend: forwards inference to any server that speaks the Open
  * Inference Protocol (KServe V2) over REST, without blocking, through the Switchboard
- * model-backend ABI v1 (switchboard_backend.h).
+ * model-backend ABI v2 (switchboard_backend.h).
  *
  * Model config: {"url": "http://host:port", "model": "name", "timeout_ms": 10000}.
  * model_load reads GET {url}/v2/models/{model} for the inputs and outputs (blocking: the
@@ -23,7 +23,6 @@
 
 #include "switchboard_backend.h"
 
-#define EXPORT __attribute__((visibility("default")))
 #define MAX_TENSORS 64
 
 typedef struct buffer {
@@ -31,16 +30,15 @@ typedef struct buffer {
     size_t length, capacity;
 } buffer;
 
-struct backend;
-
-typedef struct model {
-    struct backend *backend;
+struct sb_model {
+    sb_backend_state *backend;
     char *infer_url;
     long timeout_ms;
     uint32_t input_count, output_count;
     sb_tensor_desc inputs[MAX_TENSORS];
     sb_tensor_desc outputs[MAX_TENSORS];
-} model;
+};
+typedef struct sb_model model;
 
 typedef struct job {
     struct job *next;
@@ -54,16 +52,17 @@ typedef struct job {
     sb_completion completion;
 } job;
 
-typedef struct backend {
+struct sb_backend_state {
     const sb_host_api *host;
     CURLM *multi;
     pthread_t worker;
     pthread_mutex_t lock;
     job *queue;          /* submitted, not yet handed to curl */
     int stopping;
-} backend;
+};
+typedef struct sb_backend_state backend;
 
-static sb_error *fail(const sb_host_api *host, int32_t code, const char *what, const char *detail) {
+static sb_error *fail(const sb_host_api *host, sb_error_code code, const char *what, const char *detail) {
     char message[4096];
     snprintf(message, sizeof message, "%s%s%s", what, detail ? ": " : "", detail ? detail : "");
     return host->error_new(host->host_context, code, message);
@@ -182,7 +181,7 @@ static void *worker(void *arg) {
             sb_error *error = read_answer(j, code);
             sb_completion completion = j->completion;
             free_job(j);
-            completion.complete(completion.host_context, error);
+            completion.complete(completion.context, error);
         }
         curl_multi_poll(b->multi, NULL, 0, 1000, NULL);
     }
@@ -193,7 +192,7 @@ static void *worker(void *arg) {
 
 static void global_init(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
 
-static sb_error *initialize(const sb_host_api *host, const char *config_json, void **out_backend) {
+static sb_error *initialize(const sb_host_api *host, const char *config_json, sb_backend_state **out_backend) {
     (void)config_json;
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, global_init);
@@ -211,7 +210,7 @@ static sb_error *initialize(const sb_host_api *host, const char *config_json, vo
     return NULL;
 }
 
-static void finalize(void *bp) {
+static void finalize(sb_backend_state *bp) {
     backend *b = bp;
     pthread_mutex_lock(&b->lock);
     b->stopping = 1;
@@ -227,7 +226,7 @@ static void free_descs(sb_tensor_desc *descs, uint32_t count) {
     for (uint32_t i = 0; i < count; i++) free((char *)descs[i].name);
 }
 
-static void model_unload(void *mp) {
+static void model_unload(sb_model *mp) {
     model *m = mp;
     if (!m) return;
     free_descs(m->inputs, m->input_count);
@@ -264,7 +263,7 @@ static int read_descs(const cJSON *list, sb_tensor_desc *descs, uint32_t *count)
     return 0;
 }
 
-static sb_error *model_load(void *bp, const char *model_dir, const char *config_json, void **out_model) {
+static sb_error *model_load(sb_backend_state *bp, const char *model_dir, const char *config_json, sb_model **out_model) {
     (void)model_dir;
     backend *b = bp;
     const sb_host_api *host = b->host;
@@ -323,7 +322,7 @@ static sb_error *model_load(void *bp, const char *model_dir, const char *config_
     return NULL;
 }
 
-static sb_error *model_metadata(void *mp, sb_model_metadata *out) {
+static sb_error *model_metadata(sb_model *mp, sb_model_metadata *out) {
     model *m = mp;
     out->input_count = m->input_count;
     out->output_count = m->output_count;
@@ -358,7 +357,7 @@ static cJSON *tensor_json(const sb_tensor *t) {
     return item;
 }
 
-static sb_error *infer_async(void *mp, const sb_tensor *inputs, uint32_t input_count, sb_tensor *outputs, uint32_t output_count,
+static sb_error *infer_async(sb_model *mp, const sb_tensor *inputs, uint32_t input_count, sb_tensor *outputs, uint32_t output_count,
                              sb_completion completion) {
     model *m = mp;
     backend *b = m->backend;
@@ -394,8 +393,8 @@ static sb_error *infer_async(void *mp, const sb_tensor *inputs, uint32_t input_c
     return NULL;
 }
 
-static const sb_backend_v1 oip_http_backend = {
-    .struct_size = sizeof(sb_backend_v1),
+static const sb_backend oip_http_backend = {
+    .struct_size = sizeof(sb_backend),
     .abi_minor = SB_BACKEND_ABI_MINOR,
     .name = "oip-http",
     .version = "1",
@@ -409,14 +408,18 @@ static const sb_backend_v1 oip_http_backend = {
     .infer_async = infer_async,
 };
 
-static const sb_backend_v1 *const backends[] = {&oip_http_backend};
+static const sb_backend *const backends[] = {&oip_http_backend};
 
-static const sb_backend_library_v1 library = {
-    .struct_size = sizeof(sb_backend_library_v1),
+static const sb_backend_library library = {
+    .struct_size = sizeof(sb_backend_library),
     .abi_major = SB_BACKEND_ABI_MAJOR,
     .abi_minor = SB_BACKEND_ABI_MINOR,
     .backend_count = 1,
     .backends = backends,
+    .build_tag = NULL,
 };
 
-EXPORT const sb_backend_library_v1 *switchboard_backend_library_v1(void) { return &library; }
+const sb_backend_library *switchboard_backend_library_v2(const sb_host_api *host) {
+    (void)host;
+    return &library;
+}

@@ -1,6 +1,6 @@
 /*
  * The `xgboost` model backend: a saved XGBoost model (Debian's libxgboost, C API), through
- * the Switchboard model-backend ABI v1 (switchboard_backend.h).
+ * the Switchboard model-backend ABI v2 (switchboard_backend.h).
  *
  * A model folder holds `model.json` (or the file named by the model config's "file"), as
  * written by XGBoosterSaveModel / Booster.save_model.
@@ -22,28 +22,29 @@
 
 #include "switchboard_backend.h"
 
-#define EXPORT __attribute__((visibility("default")))
 
-typedef struct backend {
+struct sb_backend_state {
     const sb_host_api *host;
-} backend;
+};
+typedef struct sb_backend_state backend;
 
-typedef struct model {
+struct sb_model {
     const sb_host_api *host;
     BoosterHandle booster;
     uint64_t features;
     uint64_t classes;       /* >= 2: multi-class probabilities; 0: one value per row */
     sb_tensor_desc inputs[1];
     sb_tensor_desc outputs[2];
-} model;
+};
+typedef struct sb_model model;
 
-static sb_error *fail(const sb_host_api *host, int32_t code, const char *what, const char *detail) {
+static sb_error *fail(const sb_host_api *host, sb_error_code code, const char *what, const char *detail) {
     char message[1024];
     snprintf(message, sizeof message, "%s%s%s", what, detail ? ": " : "", detail ? detail : "");
     return host->error_new(host->host_context, code, message);
 }
 
-static sb_error *initialize(const sb_host_api *host, const char *config_json, void **out_backend) {
+static sb_error *initialize(const sb_host_api *host, const char *config_json, sb_backend_state **out_backend) {
     (void)config_json;
     backend *b = calloc(1, sizeof *b);
     if (!b) return fail(host, SB_ERROR_INTERNAL, "out of memory", NULL);
@@ -52,9 +53,9 @@ static sb_error *initialize(const sb_host_api *host, const char *config_json, vo
     return NULL;
 }
 
-static void finalize(void *b) { free(b); }
+static void finalize(sb_backend_state *b) { free(b); }
 
-static void model_unload(void *m) {
+static void model_unload(sb_model *m) {
     model *mo = m;
     if (!mo) return;
     if (mo->booster) XGBoosterFree(mo->booster);
@@ -76,7 +77,7 @@ static uint64_t read_num_class(BoosterHandle booster) {
     return classes >= 2 ? classes : 0;
 }
 
-static sb_error *model_load(void *bp, const char *model_dir, const char *config_json, void **out_model) {
+static sb_error *model_load(sb_backend_state *bp, const char *model_dir, const char *config_json, sb_model **out_model) {
     const sb_host_api *host = ((backend *)bp)->host;
     char file_name[256] = "model.json";
     cJSON *config = cJSON_Parse(config_json ? config_json : "{}");
@@ -130,7 +131,7 @@ static sb_error *model_load(void *bp, const char *model_dir, const char *config_
     return NULL;
 }
 
-static sb_error *model_metadata(void *mp, sb_model_metadata *out) {
+static sb_error *model_metadata(sb_model *mp, sb_model_metadata *out) {
     model *m = mp;
     out->input_count = 1;
     out->output_count = m->classes ? 2 : 1;
@@ -140,7 +141,7 @@ static sb_error *model_metadata(void *mp, sb_model_metadata *out) {
     return NULL;
 }
 
-static sb_error *infer(void *mp, const sb_tensor *inputs, uint32_t input_count, sb_tensor *outputs, uint32_t output_count) {
+static sb_error *infer(sb_model *mp, const sb_tensor *inputs, uint32_t input_count, sb_tensor *outputs, uint32_t output_count) {
     const model *m = mp;
     if (input_count != 1 || output_count != (m->classes ? 2u : 1u))
         return fail(m->host, SB_ERROR_INVALID_ARGUMENT, "unexpected tensor counts", NULL);
@@ -173,8 +174,8 @@ static sb_error *infer(void *mp, const sb_tensor *inputs, uint32_t input_count, 
     return error;
 }
 
-static const sb_backend_v1 xgboost_backend = {
-    .struct_size = sizeof(sb_backend_v1),
+static const sb_backend xgboost_backend = {
+    .struct_size = sizeof(sb_backend),
     .abi_minor = SB_BACKEND_ABI_MINOR,
     .name = "xgboost",
     .version = "1",
@@ -188,14 +189,18 @@ static const sb_backend_v1 xgboost_backend = {
     .infer_async = NULL,
 };
 
-static const sb_backend_v1 *const backends[] = {&xgboost_backend};
+static const sb_backend *const backends[] = {&xgboost_backend};
 
-static const sb_backend_library_v1 library = {
-    .struct_size = sizeof(sb_backend_library_v1),
+static const sb_backend_library library = {
+    .struct_size = sizeof(sb_backend_library),
     .abi_major = SB_BACKEND_ABI_MAJOR,
     .abi_minor = SB_BACKEND_ABI_MINOR,
     .backend_count = 1,
     .backends = backends,
+    .build_tag = NULL,
 };
 
-EXPORT const sb_backend_library_v1 *switchboard_backend_library_v1(void) { return &library; }
+const sb_backend_library *switchboard_backend_library_v2(const sb_host_api *host) {
+    (void)host;
+    return &library;
+}

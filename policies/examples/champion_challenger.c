@@ -7,68 +7,51 @@
  *
  * Config: {"challenger_share": 0.1, "min_samples": 100}
  * Build:  cc -shared -fPIC -fvisibility=hidden -O2 -I Sources/SwitchboardABI/include \
- *            -o policies/libchampion_challenger.so policies/examples/champion_challenger.c
+ *            -o policies/libchampion_challenger.so policies/examples/champion_challenger.c -lcjson -lm
  */
 #include "switchboard_policy.h"
 
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
+struct sb_policy_config {
     uint32_t arms;
     double share;
     double min_samples;
-} config;
+};
+typedef struct sb_policy_config config;
 
-static const char *skip_space(const char *p, const char *end) {
-    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++;
-    return p;
-}
-
-/* Parses a flat JSON object of numbers, {"challenger_share": 0.1, "min_samples": 100},
- * into `c`. Returns NULL on success, or a message saying what is wrong. */
-static const char *parse_config(const char *p, size_t len, config *c) {
-    const char *end = p + len;
-    p = skip_space(p, end);
-    if (p == end || *p != '{') return "the config must be a JSON object";
-    p = skip_space(p + 1, end);
-    if (p < end && *p == '}') return skip_space(p + 1, end) == end ? NULL : "unexpected text after the config object";
-    for (;;) {
-        if (p == end || *p != '"') return "expected a quoted key in the config object";
-        const char *key = ++p;
-        while (p < end && *p != '"') p++;
-        if (p == end) return "unterminated key in the config object";
-        size_t key_len = (size_t)(p - key);
-        p = skip_space(p + 1, end);
-        if (p == end || *p != ':') return "expected ':' after a key in the config object";
-        p = skip_space(p + 1, end);
-        char buffer[64];
-        size_t n = 0;
-        while (p < end && n < sizeof buffer - 1 && strchr("+-0123456789.eE", *p)) buffer[n++] = *p++;
-        buffer[n] = 0;
-        char *number_end;
-        double value = strtod(buffer, &number_end);
-        if (n == 0 || *number_end != 0 || !isfinite(value)) return "config values must be numbers";
-        if (key_len == 16 && strncmp(key, "challenger_share", 16) == 0) {
-            if (value < 0 || value > 1) return "'challenger_share' must be between 0 and 1";
-            c->share = value;
-        } else if (key_len == 11 && strncmp(key, "min_samples", 11) == 0) {
-            if (value < 0) return "'min_samples' must be >= 0";
-            c->min_samples = value;
-        } else {
-            return "unknown config key; allowed: challenger_share, min_samples";
+/* Reads {"challenger_share": 0.1, "min_samples": 100} (both optional) into `c` with cJSON.
+ * Returns NULL on success, or a message saying what is wrong. */
+static const char *parse_config(const char *json, config *c) {
+    cJSON *root = cJSON_Parse(json);
+    const char *problem = NULL;
+    if (!root || !cJSON_IsObject(root)) {
+        problem = "the config must be a JSON object";
+    } else {
+        for (const cJSON *item = root->child; item && !problem; item = item->next) {
+            if (!cJSON_IsNumber(item) || !isfinite(item->valuedouble)) {
+                problem = "config values must be numbers";
+            } else if (strcmp(item->string, "challenger_share") == 0) {
+                if (item->valuedouble < 0 || item->valuedouble > 1) problem = "'challenger_share' must be between 0 and 1";
+                else c->share = item->valuedouble;
+            } else if (strcmp(item->string, "min_samples") == 0) {
+                if (item->valuedouble < 0) problem = "'min_samples' must be >= 0";
+                else c->min_samples = item->valuedouble;
+            } else {
+                problem = "unknown config key; allowed: challenger_share, min_samples";
+            }
         }
-        p = skip_space(p, end);
-        if (p < end && *p == ',') { p = skip_space(p + 1, end); continue; }
-        if (p < end && *p == '}') return skip_space(p + 1, end) == end ? NULL : "unexpected text after the config object";
-        return "expected ',' or '}' in the config object";
     }
+    cJSON_Delete(root);
+    return problem;
 }
 
-static sb_error *config_create(const sb_host_api *host, const sb_policy_setup *setup, void **out) {
+static sb_error *config_create(const sb_host_api *host, const sb_policy_setup *setup, sb_policy_config **out) {
     config parsed = {.arms = setup->arm_count, .share = 0.1, .min_samples = 100};
-    const char *problem = setup->config_json ? parse_config(setup->config_json, setup->config_json_len, &parsed) : NULL;
+    const char *problem = setup->config_json ? parse_config(setup->config_json, &parsed) : NULL;
     if (problem) return host->error_new(host->host_context, SB_ERROR_INVALID_CONFIG, problem);
     if (setup->arm_count < 2 && parsed.share > 0)
         return host->error_new(host->host_context, SB_ERROR_INVALID_CONFIG, "champion/challenger needs at least two arms");
@@ -79,11 +62,11 @@ static sb_error *config_create(const sb_host_api *host, const sb_policy_setup *s
     return NULL;
 }
 
-static void config_destroy(void *c) { free(c); }
+static void config_destroy(sb_policy_config *c) { free(c); }
 
-static uint64_t state_length(const void *c) { return 2u * ((const config *)c)->arms; }
+static uint64_t state_length(const sb_policy_config *c) { return 2u * c->arms; }
 
-static sb_error *state_init(const sb_host_api *host, const void *c, double *state, uint64_t len) {
+static sb_error *state_init(const sb_host_api *host, const sb_policy_config *c, double *state, uint64_t len) {
     (void)host; (void)c; (void)state; (void)len;
     return NULL; /* all zeros */
 }
@@ -107,7 +90,7 @@ static double uniform01(uint64_t seed) {
     return ((double)(z >> 11) + 0.5) * (1.0 / 9007199254740992.0);
 }
 
-static sb_error *choose(const sb_host_api *host, const void *cfg, const double *state, uint64_t len,
+static sb_error *choose(const sb_host_api *host, const sb_policy_config *cfg, const double *state, uint64_t len,
                         const sb_choose_request *req, sb_choice *out) {
     const config *c = cfg;
     if (len != 2u * c->arms || req->arm_count != c->arms)
@@ -129,7 +112,7 @@ static sb_error *choose(const sb_host_api *host, const void *cfg, const double *
     return NULL;
 }
 
-static sb_error *update(const sb_host_api *host, const void *cfg, const double *state, uint64_t len,
+static sb_error *update(const sb_host_api *host, const sb_policy_config *cfg, const double *state, uint64_t len,
                         const sb_update_request *req, double *delta) {
     const config *c = cfg;
     (void)state;
@@ -140,8 +123,8 @@ static sb_error *update(const sb_host_api *host, const void *cfg, const double *
     return NULL;
 }
 
-static const sb_policy_v1 policy = {
-    .struct_size = sizeof(sb_policy_v1),
+static const sb_policy policy = {
+    .struct_size = sizeof(sb_policy),
     .abi_minor = SB_POLICY_ABI_MINOR,
     .name = "champion-challenger",
     .version = "1",
@@ -156,10 +139,10 @@ static const sb_policy_v1 policy = {
     .combine = NULL,
 };
 
-static const sb_policy_v1 *const policies[] = {&policy};
+static const sb_policy *const policies[] = {&policy};
 
-static const sb_policy_library_v1 library = {
-    .struct_size = sizeof(sb_policy_library_v1),
+static const sb_policy_library library = {
+    .struct_size = sizeof(sb_policy_library),
     .abi_major = SB_POLICY_ABI_MAJOR,
     .abi_minor = SB_POLICY_ABI_MINOR,
     .policy_count = 1,
@@ -167,8 +150,7 @@ static const sb_policy_library_v1 library = {
     .build_tag = NULL,
 };
 
-__attribute__((visibility("default")))
-const sb_policy_library_v1 *switchboard_policy_library_v1(const sb_host_api *host) {
+const sb_policy_library *switchboard_policy_library_v2(const sb_host_api *host) {
     if (!host || host->struct_size < sizeof(sb_host_api)) return NULL;
     return &library;
 }

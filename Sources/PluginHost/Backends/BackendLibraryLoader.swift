@@ -11,7 +11,7 @@ public struct BackendLoadError: Error, Equatable, Sendable, CustomStringConverti
 }
 
 /// Loads one model-backend library with `dlopen` and checks it against the backend ABI
-/// v1: the entry symbol, struct sizes, ABI versions, names, required functions and
+/// (major version 2): the entry symbol, the build tag, struct sizes, ABI versions, names, required functions and
 /// capability flags. Like policy libraries, a backend library is never unloaded.
 public struct BackendLibraryLoader: Sendable {
     let services: PluginHostServices
@@ -38,16 +38,16 @@ public struct BackendLibraryLoader: Sendable {
             throw refuse("is not a loadable shared library: \(dlerror().map { String(cString: $0) } ?? "dlopen failed")")
         }
         guard let symbol = dlsym(handle, SB_BACKEND_ENTRY_SYMBOL) else {
-            if let other = (2...9).first(where: { dlsym(handle, "switchboard_backend_library_v\($0)") != nil }) {
-                throw refuse("is built for backend ABI major version \(other); this host speaks version 1")
+            if let other = (1...9).first(where: { $0 != SB_BACKEND_ABI_MAJOR && dlsym(handle, "switchboard_backend_library_v\($0)") != nil }) {
+                throw refuse("is built for backend ABI major version \(other); this host speaks version \(SB_BACKEND_ABI_MAJOR)")
             }
             throw refuse("does not export \(SB_BACKEND_ENTRY_SYMBOL); is it a Switchboard model backend?")
         }
-        let entry = unsafeBitCast(symbol, to: sb_backend_library_fn.self)
-        guard let library = entry() else { throw refuse("returned no library table") }
+        let entry = unsafeBitCast(symbol, to: sb_backend_library_entry.self)
+        guard let library = entry(services.api) else { throw refuse("returned no library table") }
         let size = Int(UnsafeRawPointer(library).load(as: UInt32.self))
-        guard size >= MemoryLayout<sb_backend_library_v1>.size else {
-            throw refuse("declares struct_size \(size) for sb_backend_library_v1, smaller than the \(MemoryLayout<sb_backend_library_v1>.size) bytes of ABI v1.0")
+        guard size >= MemoryLayout<sb_backend_library>.size else {
+            throw refuse("declares struct_size \(size) for sb_backend_library, smaller than the \(MemoryLayout<sb_backend_library>.size) bytes this host's ABI requires")
         }
         let lib = library.pointee
         guard lib.abi_major == SB_BACKEND_ABI_MAJOR else {
@@ -55,6 +55,9 @@ public struct BackendLibraryLoader: Sendable {
         }
         guard lib.abi_minor <= SB_BACKEND_ABI_MINOR else {
             throw refuse("needs backend ABI minor version \(lib.abi_minor), newer than this host's \(SB_BACKEND_ABI_MINOR); upgrade Switchboard")
+        }
+        if let tag = lib.build_tag.map({ String(cString: $0) }), tag != SwiftBuildTagBridge.host {
+            throw refuse("was built by another Swift toolchain (\(tag); this host is \(SwiftBuildTagBridge.host)): rebuild it with the host's")
         }
         guard lib.backend_count >= 1, lib.backend_count <= 256, let list = lib.backends else { throw refuse("declares no backends") }
         var plugins: [BackendPlugin] = []
@@ -67,11 +70,11 @@ public struct BackendLibraryLoader: Sendable {
         return plugins
     }
 
-    private func check(_ table: UnsafePointer<sb_backend_v1>, path: String, digest: String,
+    private func check(_ table: UnsafePointer<sb_backend>, path: String, digest: String,
                        refuse: (String) -> BackendLoadError) throws(BackendLoadError) -> BackendPlugin {
         let size = Int(UnsafeRawPointer(table).load(as: UInt32.self))
-        guard size >= MemoryLayout<sb_backend_v1>.size else {
-            throw refuse("declares struct_size \(size) for sb_backend_v1, smaller than the \(MemoryLayout<sb_backend_v1>.size) bytes of ABI v1.0")
+        guard size >= MemoryLayout<sb_backend>.size else {
+            throw refuse("declares struct_size \(size) for sb_backend, smaller than the \(MemoryLayout<sb_backend>.size) bytes this host's ABI requires")
         }
         let t = table.pointee
         let name = t.name.map { String(cString: $0) } ?? ""

@@ -2,7 +2,7 @@ import Foundation
 
 import SwitchboardABI
 
-/// A model backend from a plugin library, checked against ABI v1 but not started.
+/// A model backend from a plugin library, checked against the backend ABI but not started.
 public struct BackendPlugin: @unchecked Sendable {
     public let name: String
     public let version: String
@@ -12,7 +12,7 @@ public struct BackendPlugin: @unchecked Sendable {
     public let inlineInfer: Bool
     public let libraryPath: String
     public let sha256: String
-    let table: UnsafePointer<sb_backend_v1>
+    let table: UnsafePointer<sb_backend>
     let services: PluginHostServices
 
     /// `name@version`.
@@ -20,7 +20,7 @@ public struct BackendPlugin: @unchecked Sendable {
 
     /// Calls the backend's `initialize` with its JSON config.
     public func start(config: String = "{}") throws(PluginReportedError) -> ModelBackend {
-        var state: UnsafeMutableRawPointer?
+        var state: OpaquePointer?
         let error = config.withCString { table.pointee.initialize(services.api, $0, &state) }
         if let error = PluginHostServices.take(error) { throw error }
         return ModelBackend(plugin: self, state: state)
@@ -30,9 +30,9 @@ public struct BackendPlugin: @unchecked Sendable {
 /// A started backend: loads models.
 public final class ModelBackend: @unchecked Sendable {
     public let plugin: BackendPlugin
-    let state: UnsafeMutableRawPointer?
+    let state: OpaquePointer?
 
-    init(plugin: BackendPlugin, state: UnsafeMutableRawPointer?) {
+    init(plugin: BackendPlugin, state: OpaquePointer?) {
         self.plugin = plugin
         self.state = state
     }
@@ -41,7 +41,7 @@ public final class ModelBackend: @unchecked Sendable {
 
     /// Loads the model in `folder` (which the caller has checked is inside a plugin folder).
     public func loadModel(folder: String, config: String = "{}") throws(PluginReportedError) -> LoadedModel {
-        var model: UnsafeMutableRawPointer?
+        var model: OpaquePointer?
         let error = folder.withCString { dir in config.withCString { plugin.table.pointee.model_load(state, dir, $0, &model) } }
         if let error = PluginHostServices.take(error) { throw error }
         var raw = sb_model_metadata()
@@ -91,11 +91,11 @@ public final class ModelBackend: @unchecked Sendable {
 public final class LoadedModel: @unchecked Sendable {
     public let backend: ModelBackend
     public let metadata: ModelMetadata
-    let model: UnsafeMutableRawPointer?
+    let model: OpaquePointer?
     /// Serialises `infer` for backends without the concurrent-infer capability.
     private let lock = NSLock()
 
-    init(backend: ModelBackend, model: UnsafeMutableRawPointer?, metadata: ModelMetadata) {
+    init(backend: ModelBackend, model: OpaquePointer?, metadata: ModelMetadata) {
         self.backend = backend
         self.model = model
         self.metadata = metadata
@@ -153,8 +153,10 @@ public final class LoadedModel: @unchecked Sendable {
             let call = AsyncInference(inputs: ordered, outputs: outputs, continuation: continuation)
             let context = Unmanaged.passRetained(call).toOpaque()
             let completion = sb_completion(complete: { context, error in
-                Unmanaged<AsyncInference>.fromOpaque(context!).takeRetainedValue().finish(error)
-            }, host_context: context)
+                // A backend that passes back no context breaks the contract; nothing can be resumed.
+                guard let context else { return }
+                Unmanaged<AsyncInference>.fromOpaque(UnsafeRawPointer(context)).takeRetainedValue().finish(error)
+            }, context: OpaquePointer(context))
             let error = inferAsync(model, call.inputs.baseAddress, UInt32(call.inputs.count), call.outputs.baseAddress,
                                    UInt32(call.outputs.count), completion)
             if error != nil {  // not started: the completion will never run

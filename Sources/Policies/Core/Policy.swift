@@ -107,7 +107,7 @@ public protocol EnsemblePolicy: Policy {
 /// A refusal from a policy, with the C ABI's error code.
 public struct PolicyError: Error, Equatable, CustomStringConvertible {
     public enum Code: Int32, Sendable {
-        case invalidConfig = 1, invalidArgument = 2, numeric = 3, internalError = 4
+        case invalidConfig = 1, invalidArgument = 2, numeric = 3, internalError = 4, unavailable = 5
     }
     public var code: Code
     public var message: String

@@ -3,7 +3,7 @@
  * plugin can be broken. The tests compile each variant and check that the host refuses
  * it with a precise error, or that `switchboard plugin check` fails on it.
  *   -DNO_ENTRY        exports no entry symbol
- *   -DWRONG_MAJOR     exports switchboard_policy_library_v2 instead
+ *   -DWRONG_MAJOR     exports switchboard_policy_library_v1 instead (a plugin of the old major)
  *   -DMINOR_TOO_NEW   declares abi_minor 99
  *   -DSMALL_STRUCT    declares a library struct_size of 8
  *   -DCAP_MISMATCH    declares the ensemble capability without choose_set / combine
@@ -21,6 +21,7 @@
  */
 #include "switchboard_policy.h"
 #include <stdlib.h>
+#include <string.h>
 
 #ifndef NAME
 #ifdef BAD_NAME
@@ -34,7 +35,8 @@
 #define VERSION "1"
 #endif
 
-typedef struct { uint32_t arms; } config;
+struct sb_policy_config { uint32_t arms; };
+typedef struct sb_policy_config config;
 
 #ifdef MARKER
 __attribute__((used)) static const int marker = MARKER;
@@ -47,8 +49,8 @@ static volatile int *volatile nowhere = NULL;
 __attribute__((constructor)) static void crash_at_load(void) { *nowhere = 1; }
 #endif
 
-static sb_error *config_create(const sb_host_api *host, const sb_policy_setup *setup, void **out) {
-    size_t n = setup->config_json_len;
+static sb_error *config_create(const sb_host_api *host, const sb_policy_setup *setup, sb_policy_config **out) {
+    size_t n = strlen(setup->config_json);
     if (n < 2 || setup->config_json[0] != '{' || setup->config_json[n - 1] != '}')
         return host->error_new(host->host_context, SB_ERROR_INVALID_CONFIG, "the config must be a JSON object");
     config *c = malloc(sizeof *c);
@@ -56,11 +58,11 @@ static sb_error *config_create(const sb_host_api *host, const sb_policy_setup *s
     *out = c;
     return NULL;
 }
-static void config_destroy(void *c) { free(c); }
-static uint64_t state_length(const void *c) { (void)c; return 0; }
-static sb_error *state_init(const sb_host_api *h, const void *c, double *s, uint64_t n) { (void)h; (void)c; (void)s; (void)n; return NULL; }
+static void config_destroy(sb_policy_config *c) { free(c); }
+static uint64_t state_length(const sb_policy_config *c) { (void)c; return 0; }
+static sb_error *state_init(const sb_host_api *h, const sb_policy_config *c, double *s, uint64_t n) { (void)h; (void)c; (void)s; (void)n; return NULL; }
 
-static sb_error *choose(const sb_host_api *host, const void *cfg, const double *state, uint64_t len,
+static sb_error *choose(const sb_host_api *host, const sb_policy_config *cfg, const double *state, uint64_t len,
                         const sb_choose_request *req, sb_choice *out) {
     (void)host; (void)state; (void)len;
     const config *c = cfg;
@@ -90,7 +92,7 @@ static sb_error *choose(const sb_host_api *host, const void *cfg, const double *
     return NULL;
 }
 
-static sb_error *update(const sb_host_api *host, const void *cfg, const double *state, uint64_t len,
+static sb_error *update(const sb_host_api *host, const sb_policy_config *cfg, const double *state, uint64_t len,
                         const sb_update_request *req, double *delta) {
     const config *c = cfg;
     (void)state; (void)len; (void)delta;
@@ -98,8 +100,8 @@ static sb_error *update(const sb_host_api *host, const void *cfg, const double *
     return NULL;
 }
 
-static const sb_policy_v1 policy = {
-    .struct_size = sizeof(sb_policy_v1),
+static const sb_policy policy = {
+    .struct_size = sizeof(sb_policy),
     .abi_minor = SB_POLICY_ABI_MINOR,
     .name = NAME,
     .version = VERSION,
@@ -116,13 +118,13 @@ static const sb_policy_v1 policy = {
     .update = update,
 };
 
-static const sb_policy_v1 *const policies[] = {&policy};
+static const sb_policy *const policies[] = {&policy};
 
-static const sb_policy_library_v1 library = {
+static const sb_policy_library library = {
 #ifdef SMALL_STRUCT
     .struct_size = 8,
 #else
-    .struct_size = sizeof(sb_policy_library_v1),
+    .struct_size = sizeof(sb_policy_library),
 #endif
     .abi_major = SB_POLICY_ABI_MAJOR,
 #ifdef MINOR_TOO_NEW
@@ -141,10 +143,9 @@ static const sb_policy_library_v1 library = {
 
 #if defined(WRONG_MAJOR)
 __attribute__((visibility("default")))
-const sb_policy_library_v1 *switchboard_policy_library_v2(const sb_host_api *host) { (void)host; return &library; }
+const sb_policy_library *switchboard_policy_library_v1(const sb_host_api *host) { (void)host; return &library; }
 #elif !defined(NO_ENTRY)
-__attribute__((visibility("default")))
-const sb_policy_library_v1 *switchboard_policy_library_v1(const sb_host_api *host) { (void)host; return &library; }
+const sb_policy_library *switchboard_policy_library_v2(const sb_host_api *host) { (void)host; return &library; }
 #else
 __attribute__((visibility("default")))
 int some_other_function(void) { return (int)library.policy_count; }

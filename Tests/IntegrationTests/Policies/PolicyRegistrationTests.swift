@@ -21,7 +21,7 @@ struct PolicyRegistrationTests {
         // A unique build id gives each test its own file content (and SHA-256).
         let buildID = "0x" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         cc.arguments = ["-shared", "-fPIC", "-fvisibility=hidden", "-O1", "-Wl,--build-id=\(buildID)", "-I", root + "/Sources/SwitchboardABI/include",
-                        "-o", library, root + "/policies/examples/champion_challenger.c", "-lm"]
+                        "-o", library, root + "/policies/examples/champion_challenger.c", "-lcjson", "-lm"]
         try cc.run()
         cc.waitUntilExit()
         try #require(cc.terminationStatus == 0)
