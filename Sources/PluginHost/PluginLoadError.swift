@@ -1,3 +1,5 @@
+import SwitchboardABI
+
 /// Why a plugin library was refused. Each case names the file and what is wrong with it.
 public enum PluginLoadError: Error, Equatable, CustomStringConvertible {
     case refusedPath(String)

@@ -41,7 +41,7 @@ public struct PolicyLibraryLoader: Sendable {
             throw .notASharedLibrary(path: path, reason: dlerror().map { String(cString: $0) } ?? "dlopen failed")
         }
         guard let symbol = dlsym(handle, SB_POLICY_ENTRY_SYMBOL) else {
-            let other = (1...9).first { $0 != SB_POLICY_ABI_MAJOR && dlsym(handle, "switchboard_policy_library_v\($0)") != nil }
+            let other = (1...9).first { $0 != Int(SB_POLICY_ABI_MAJOR) && dlsym(handle, "switchboard_policy_library_v\($0)") != nil }
             throw .missingEntrySymbol(path: path, otherMajor: other)
         }
         let entry = unsafeBitCast(symbol, to: sb_policy_library_entry.self)

@@ -38,7 +38,7 @@ public struct BackendLibraryLoader: Sendable {
             throw refuse("is not a loadable shared library: \(dlerror().map { String(cString: $0) } ?? "dlopen failed")")
         }
         guard let symbol = dlsym(handle, SB_BACKEND_ENTRY_SYMBOL) else {
-            if let other = (1...9).first(where: { $0 != SB_BACKEND_ABI_MAJOR && dlsym(handle, "switchboard_backend_library_v\($0)") != nil }) {
+            if let other = (1...9).first(where: { $0 != Int(SB_BACKEND_ABI_MAJOR) && dlsym(handle, "switchboard_backend_library_v\($0)") != nil }) {
                 throw refuse("is built for backend ABI major version \(other); this host speaks version \(SB_BACKEND_ABI_MAJOR)")
             }
             throw refuse("does not export \(SB_BACKEND_ENTRY_SYMBOL); is it a Switchboard model backend?")

@@ -183,7 +183,7 @@ public final class LoadedModel: @unchecked Sendable {
             func lend(_ tensor: Tensor, as index: Int) {
                 let name = block.baseAddress! + offset
                 let utf8 = tensor.name.utf8
-                _ = UnsafeMutableRawBufferPointer(start: name, count: utf8.count).copyBytes(from: utf8)
+                UnsafeMutableRawBufferPointer(start: name, count: utf8.count).copyBytes(from: utf8)
                 name.storeBytes(of: 0, toByteOffset: utf8.count, as: UInt8.self)
                 offset += aligned(utf8.count + 1)
                 let data = block.baseAddress! + offset

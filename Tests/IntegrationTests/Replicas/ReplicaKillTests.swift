@@ -42,7 +42,7 @@ struct ReplicaKillTests {
         #expect(try await stores.statistics.counters(experiment: key, armCount: 2).reduce(0) { $0 + $1.rewards } == 0)
 
         let reconciler = LearningReconciler(repository: stores.repository, decisionLog: log, statistics: stores.statistics,
-                                            rebuilder: try #require(components.rebuilder), settle: .zero, logger: TestStores.logger)
+                                            rebuilder: components.rebuilder, settle: .zero, logger: TestStores.logger)
         let experiment = try await components.catalog.entry(key).experiment
         #expect(try await reconciler.reconcile(experiment))
         let counters = try await stores.statistics.counters(experiment: key, armCount: 2)

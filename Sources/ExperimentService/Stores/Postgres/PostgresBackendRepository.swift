@@ -12,7 +12,7 @@ public struct PostgresBackendRepository: BackendRepository {
     /// Records (or replaces) an active registration, pinned to the library's SHA-256 and
     /// the backend it named.
     public func record(_ r: BackendRegistration, sha256: String, backend: String) async throws {
-        try await database.withConnection { conn in
+        _ = try await database.withConnection { conn in
             try conn.query(
                 """
                 INSERT INTO switchboard.model_backends (name, library, sha256, backend, model, config, active)

@@ -10,7 +10,7 @@ public struct PostgresPolicyLibraryRepository: PolicyLibraryRepository {
 
     public func record(sha256: String, path: String, policies: [String]) async throws {
         let names = String(decoding: try JSONEncoder().encode(policies), as: UTF8.self)
-        try await database.withConnection { conn in
+        _ = try await database.withConnection { conn in
             try conn.query(
                 """
                 INSERT INTO switchboard.policy_libraries (sha256, path, policies)
