@@ -3,7 +3,7 @@ import ExperimentService
 import NIOPosix
 import PluginHost
 
-/// `switchboard rebuild-state`: rebuild experiments' shared state in Redis from PostgreSQL.
+/// `switchboard rebuild-state`: rebuild experiments' statistics and counters in Redis from PostgreSQL.
 struct RebuildState: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rebuild-state",

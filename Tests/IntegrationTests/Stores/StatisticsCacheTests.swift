@@ -4,7 +4,7 @@ import Testing
 
 @Suite("Statistics cache: local deltas, batched flushes, bounded refresh, epochs")
 struct StatisticsCacheTests {
-    /// A replica's shared state, wired like the service's (with its rebuilder).
+    /// A replica's statistics cache, wired like the service's (with its rebuilder).
     static func replica() async throws -> (StatisticsCache, ServiceComponents) {
         let stores = try await TestStores.stores()
         let components = ServiceComponents(stores: stores, policies: TestStores.policies, logger: TestStores.logger)
