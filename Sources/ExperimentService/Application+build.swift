@@ -18,7 +18,7 @@ public struct ServiceComponents: Sendable {
     public let rebuilder: StatisticsRebuilder
     public let assignments: AssignmentService
     public let rewards: RewardService
-    public let backends: BackendService
+    public let models: ModelService
     public let predictions: PredictionService
 
     /// - Parameters:
@@ -36,11 +36,11 @@ public struct ServiceComponents: Sendable {
         cache.install(rebuilder: rebuilder)
         assignments = AssignmentService(catalog: catalog, groupCommit: groupCommit, units: stores.stickyUnits, cache: cache)
         rewards = RewardService(catalog: catalog, decisionLog: stores.decisionLog, groupCommit: groupCommit, cache: cache, logger: logger)
-        let registry = BackendRegistry(folders: policies.folders, services: policies.services, cacheFolder: policies.cacheFolder,
+        let registry = ModelRegistry(folders: policies.folders, services: policies.services, cacheFolder: policies.cacheFolder,
                                        checker: policies.checker)
-        backends = BackendService(registry: registry, repository: stores.backends, quarantine: stores.quarantine, threadPool: blockingPool,
+        models = ModelService(registry: registry, repository: stores.models, quarantine: stores.quarantine, threadPool: blockingPool,
                                   logger: logger)
-        predictions = PredictionService(assignments: assignments, backends: backends, cache: cache, threadPool: blockingPool)
+        predictions = PredictionService(assignments: assignments, models: models, cache: cache, threadPool: blockingPool)
     }
 
     /// Everything that runs in the background: the group commit, the statistics flusher,
@@ -50,7 +50,7 @@ public struct ServiceComponents: Sendable {
         // A commit is in the statistics store within a flush interval while its replica lives: allow five.
         let settle = max(.seconds(10), cache.flushInterval * 5)
         return [
-            groupCommit, cache, BackendBootstrap(backends: backends),
+            groupCommit, cache, ModelBootstrap(models: models),
             DefaultRewardService(repository: stores.repository, decisionLog: stores.decisionLog, rewards: rewards, logger: logger),
             LearningReconciler(repository: stores.repository, decisionLog: stores.decisionLog, statistics: stores.statistics,
                                rebuilder: rebuilder, interval: reconcileInterval, settle: settle, logger: logger),
@@ -80,7 +80,7 @@ public func buildRouter(_ components: ServiceComponents, keys: APIKeys, metrics:
     experiments.addManagementRoutes(to: admin)
     AssignmentController(service: components.assignments).addRoutes(to: client)
     PredictionController(service: components.predictions, catalog: components.catalog).addRoutes(to: client)
-    BackendsController(service: components.backends).addRoutes(to: admin)
+    ModelsController(service: components.models).addRoutes(to: admin)
     RewardsController(service: components.rewards).addRoutes(to: client)
     PoliciesController(registry: components.policies, libraries: stores.libraries, quarantine: stores.quarantine).addRoutes(to: admin)
     return router

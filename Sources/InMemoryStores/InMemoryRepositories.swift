@@ -47,14 +47,14 @@ public final class InMemoryPolicyLibraryRepository: PolicyLibraryRepository, @un
     public func all() async throws -> [(sha256: String, path: String, policies: [String])] { lock.withLock { libraries } }
 }
 
-/// Registered models in memory, the twin of `PostgresBackendRepository`.
-public final class InMemoryBackendRepository: BackendRepository, @unchecked Sendable {
+/// Registered models in memory, the twin of `PostgresModelRepository`.
+public final class InMemoryModelRepository: ModelRepository, @unchecked Sendable {
     private let lock = NSLock()
-    private var active: [BackendRegistration] = []
+    private var active: [ModelRegistration] = []
 
     public init() {}
 
-    public func record(_ registration: BackendRegistration, sha256: String, backend: String) async throws {
+    public func record(_ registration: ModelRegistration, sha256: String, backend: String) async throws {
         var pinned = registration
         pinned.sha256 = sha256
         pinned.backend = backend
@@ -72,9 +72,9 @@ public final class InMemoryBackendRepository: BackendRepository, @unchecked Send
         }
     }
 
-    public func find(_ name: String) async throws -> BackendRegistration? { lock.withLock { active.first { $0.name == name } } }
+    public func find(_ name: String) async throws -> ModelRegistration? { lock.withLock { active.first { $0.name == name } } }
 
-    public func all() async throws -> [BackendRegistration] { lock.withLock { active } }
+    public func all() async throws -> [ModelRegistration] { lock.withLock { active } }
 }
 
 /// Switched-off plugin libraries in memory, the twin of `PostgresPluginQuarantine`.

@@ -9,7 +9,7 @@ public struct InMemoryStores: Sendable {
     public let statistics = InMemoryStatisticsStore()
     public let stickyUnits = InMemoryStickyUnits()
     public let libraries = InMemoryPolicyLibraryRepository()
-    public let backends = InMemoryBackendRepository()
+    public let models = InMemoryModelRepository()
     public let quarantine = InMemoryPluginQuarantine()
 
     public init() {
@@ -19,6 +19,6 @@ public struct InMemoryStores: Sendable {
     /// The stores, as the service takes them.
     public var stores: Stores {
         Stores(repository: experiments, decisionLog: decisionLog, statistics: statistics, stickyUnits: stickyUnits, libraries: libraries,
-               backends: backends, results: InMemoryResults(log: decisionLog, experiments: experiments), quarantine: quarantine)
+               models: models, results: InMemoryResults(log: decisionLog, experiments: experiments), quarantine: quarantine)
     }
 }

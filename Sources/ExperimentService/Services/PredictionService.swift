@@ -14,13 +14,13 @@ import PluginSupport
 /// their first outputs.
 public struct PredictionService: Sendable {
     let assignments: AssignmentService
-    let backends: BackendService
+    let models: ModelService
     let cache: StatisticsCache
     let threadPool: NIOThreadPool
 
-    public init(assignments: AssignmentService, backends: BackendService, cache: StatisticsCache, threadPool: NIOThreadPool) {
+    public init(assignments: AssignmentService, models: ModelService, cache: StatisticsCache, threadPool: NIOThreadPool) {
         self.assignments = assignments
-        self.backends = backends
+        self.models = models
         self.cache = cache
         self.threadPool = threadPool
     }
@@ -81,7 +81,7 @@ public struct PredictionService: Sendable {
         guard let name = armDefinition.backend else {
             throw ServiceError.armWithoutBackend(experiment: experiment.key, arm: armDefinition.name, backend: nil)
         }
-        do { return try await backends.endpoint(name) } catch ServiceError.unknownBackend {
+        do { return try await models.endpoint(name) } catch ServiceError.unknownBackend {
             throw ServiceError.armWithoutBackend(experiment: experiment.key, arm: armDefinition.name, backend: name)
         }
     }

@@ -10,16 +10,16 @@ public protocol PolicyLibraryRepository: Sendable {
 
 /// Registered models (a backend library, the backend in it, the model and its config), so
 /// every replica serves them too.
-public protocol BackendRepository: Sendable {
+public protocol ModelRepository: Sendable {
     /// Records (or replaces) an active registration, pinned to the library's SHA-256 and
     /// the backend it named.
-    func record(_ registration: BackendRegistration, sha256: String, backend: String) async throws
+    func record(_ registration: ModelRegistration, sha256: String, backend: String) async throws
     /// Stops routing to `name`; returns whether an active registration had that name.
     func deactivate(_ name: String) async throws -> Bool
     /// The active registration named `name`, if any.
-    func find(_ name: String) async throws -> BackendRegistration?
+    func find(_ name: String) async throws -> ModelRegistration?
     /// Every active registration, oldest first.
-    func all() async throws -> [BackendRegistration]
+    func all() async throws -> [ModelRegistration]
 }
 
 /// Plugin libraries that crashed a server, by SHA-256: switched off until registered again.

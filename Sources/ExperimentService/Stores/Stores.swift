@@ -9,20 +9,20 @@ public struct Stores: Sendable {
     public var statistics: any StatisticsStore
     public var stickyUnits: any StickyUnits
     public var libraries: any PolicyLibraryRepository
-    public var backends: any BackendRepository
+    public var models: any ModelRepository
     public var results: any ResultsStore
     /// Plugin libraries switched off after they crashed a server.
     public var quarantine: any PluginQuarantine
 
     public init(repository: any ExperimentRepository, decisionLog: any DecisionLog, statistics: any StatisticsStore,
-                stickyUnits: any StickyUnits, libraries: any PolicyLibraryRepository, backends: any BackendRepository,
+                stickyUnits: any StickyUnits, libraries: any PolicyLibraryRepository, models: any ModelRepository,
                 results: any ResultsStore, quarantine: any PluginQuarantine) {
         self.repository = repository
         self.decisionLog = decisionLog
         self.statistics = statistics
         self.stickyUnits = stickyUnits
         self.libraries = libraries
-        self.backends = backends
+        self.models = models
         self.results = results
         self.quarantine = quarantine
     }
@@ -38,7 +38,7 @@ public struct Stores: Sendable {
             statistics: RedisStatisticsStore(pipeline: redis),
             stickyUnits: RedisStickyUnits(pipeline: redis),
             libraries: PostgresPolicyLibraryRepository(database: database),
-            backends: PostgresBackendRepository(database: database),
+            models: PostgresModelRepository(database: database),
             results: PostgresResults(database: database),
             quarantine: PostgresPluginQuarantine(database: database)
         )

@@ -76,7 +76,7 @@ struct PredictionTests {
         try await withApp(policies: Self.fixture.policies) { client in
             let model = TestStores.uniqueKey("iris")
             try await register(client, model, model: Self.fixture.iris)
-            let listed = try await client.send(.get, "/v1/backends").decode(BackendsController<BasicRequestContext>.BackendList.self)
+            let listed = try await client.send(.get, "/v1/backends").decode(ModelsController<BasicRequestContext>.ModelList.self)
             let view = try #require(listed.backends.first { $0.name == model })
             #expect(view.backend == "linear@1")
             #expect(view.inputs == [TensorMetadataPayload(TensorSpec(name: "input", datatype: .fp32, shape: [-1, 4]))])
@@ -253,7 +253,7 @@ struct PredictionTests {
                     {"name": "\(proxy)", "path": "\(f.oipLibrary)", "model": "\(f.iris)", "config": {"url": "http://127.0.0.1:\(port)", "model": "\(served)"}}
                     """)
                 #expect(registered.status == .created, "\(String(buffer: registered.body))")
-                let view = try registered.decode(BackendsController<BasicRequestContext>.BackendView.self)
+                let view = try registered.decode(ModelsController<BasicRequestContext>.ModelView.self)
                 #expect(view.backend == "oip-http@1")
                 #expect(view.platform == "oip-http")
                 #expect(view.outputs.map(\.name) == ["probabilities", "class"])
@@ -295,10 +295,10 @@ struct PredictionTests {
     func recheckKeepsTheLoadedModel() async throws {
         let components = ServiceComponents(stores: try await TestStores.stores(), policies: Self.fixture.policies, logger: TestStores.logger)
         let name = TestStores.uniqueKey("iris")
-        let registered = try await components.backends.register(BackendRegistration(
+        let registered = try await components.models.register(ModelRegistration(
             name: name, library: Self.fixture.library, model: Self.fixture.iris, config: #"{"file":"model.json"}"#))
-        try await Task.sleep(for: BackendService.refreshInterval + .milliseconds(100))
-        let again = try await components.backends.endpoint(name)
+        try await Task.sleep(for: ModelService.refreshInterval + .milliseconds(100))
+        let again = try await components.models.endpoint(name)
         #expect(again === registered)
     }
 

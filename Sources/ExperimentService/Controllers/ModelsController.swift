@@ -3,12 +3,13 @@ import Foundation
 import PluginHost
 import PluginSupport
 
-/// `POST /v1/backends` (register a model backend from the plugin folders), `GET /v1/backends`
-/// and `DELETE /v1/backends/{name}` (stop routing to it; the library stays loaded).
-public struct BackendsController<Context: RequestContext>: Sendable {
-    let service: BackendService
+/// `POST /v1/backends` (register a model: a backend library and a model folder from the
+/// plugin folders), `GET /v1/backends` and `DELETE /v1/backends/{name}` (stop routing to
+/// the model; the library stays loaded). The routes keep their first name, `backends`.
+public struct ModelsController<Context: RequestContext>: Sendable {
+    let service: ModelService
 
-    public init(service: BackendService) {
+    public init(service: ModelService) {
         self.service = service
     }
 
@@ -35,7 +36,7 @@ public struct BackendsController<Context: RequestContext>: Sendable {
     }
 
     /// One registered model.
-    public struct BackendView: ResponseEncodable, Codable, Sendable {
+    public struct ModelView: ResponseEncodable, Codable, Sendable {
         public var name: String
         public var backend: String
         public var path: String
@@ -53,11 +54,11 @@ public struct BackendsController<Context: RequestContext>: Sendable {
     }
 
     /// The body of `GET /v1/backends`.
-    public struct BackendList: ResponseEncodable, Codable, Sendable {
-        public var backends: [BackendView]
+    public struct ModelList: ResponseEncodable, Codable, Sendable {
+        public var backends: [ModelView]
     }
 
-    @Sendable func register(_ request: Request, context: Context) async throws -> EditedResponse<BackendView> {
+    @Sendable func register(_ request: Request, context: Context) async throws -> EditedResponse<ModelView> {
         let body = try await JSONBody.decode(RegisterRequest.self, from: request)
         if let sha = body.sha256, sha.count != 64 || !sha.allSatisfy(\.isHexDigit) {
             throw ServiceError.invalidField(path: "sha256", reason: "must be 64 hexadecimal digits")
@@ -68,13 +69,13 @@ public struct BackendsController<Context: RequestContext>: Sendable {
         case .object?: config = String(decoding: try JSONEncoder().encode(body.config), as: UTF8.self)
         default: throw ServiceError.invalidField(path: "config", reason: "must be a JSON object")
         }
-        let endpoint = try await service.register(BackendRegistration(
+        let endpoint = try await service.register(ModelRegistration(
             name: body.name, library: body.path, sha256: body.sha256, backend: body.backend, model: body.model, config: config))
         return EditedResponse(status: .created, response: Self.view(endpoint))
     }
 
-    @Sendable func list(_ request: Request, context: Context) async throws -> BackendList {
-        BackendList(backends: service.endpoints.map(Self.view))
+    @Sendable func list(_ request: Request, context: Context) async throws -> ModelList {
+        ModelList(backends: service.endpoints.map(Self.view))
     }
 
     @Sendable func remove(_ request: Request, context: Context) async throws -> HTTPResponse.Status {
@@ -82,8 +83,8 @@ public struct BackendsController<Context: RequestContext>: Sendable {
         return .noContent
     }
 
-    static func view(_ e: ModelEndpoint) -> BackendView {
-        BackendView(name: e.registration.name, backend: e.plugin.id, path: e.registration.library, sha256: e.sha256,
+    static func view(_ e: ModelEndpoint) -> ModelView {
+        ModelView(name: e.registration.name, backend: e.plugin.id, path: e.registration.library, sha256: e.sha256,
                     model: e.registration.model, platform: e.model.metadata.platform,
                     inputs: e.model.metadata.inputs.map(TensorMetadataPayload.init),
                     outputs: e.model.metadata.outputs.map(TensorMetadataPayload.init), concurrentInfer: e.plugin.concurrentInfer)

@@ -6,12 +6,12 @@ import PluginHost
 import PluginSupport
 import ServiceLifecycle
 
-/// The model backends every replica routes to: registered through any replica, recorded
+/// The models every replica routes to: registered through any replica, recorded
 /// in PostgreSQL, loaded by the others on first use, and re-checked every
 /// ``refreshInterval`` so a deregistration reaches every replica within a second.
-public final class BackendService: Sendable {
-    public let registry: BackendRegistry
-    let repository: any BackendRepository
+public final class ModelService: Sendable {
+    public let registry: ModelRegistry
+    let repository: any ModelRepository
     let quarantine: any PluginQuarantine
     let threadPool: NIOThreadPool
     /// Libraries (SHA-256 → why) switched off after a crash, read at start.
@@ -22,7 +22,7 @@ public final class BackendService: Sendable {
     /// How stale this replica's view of a registration may be.
     public static let refreshInterval: Duration = .milliseconds(500)
 
-    public init(registry: BackendRegistry, repository: any BackendRepository, quarantine: any PluginQuarantine,
+    public init(registry: ModelRegistry, repository: any ModelRepository, quarantine: any PluginQuarantine,
                 threadPool: NIOThreadPool, logger: Logger) {
         self.registry = registry
         self.repository = repository
@@ -33,8 +33,8 @@ public final class BackendService: Sendable {
 
     /// Checks the library with the model in a child process, loads them here (on a blocking
     /// thread), then records the registration.
-    public func register(_ registration: BackendRegistration) async throws -> ModelEndpoint {
-        let checked: BackendRegistration
+    public func register(_ registration: ModelRegistration) async throws -> ModelEndpoint {
+        let checked: ModelRegistration
         do { checked = try await registry.checked(registration) } catch { throw ServiceError.backendRefused(error.message) }
         let endpoint = try await load(checked)
         try await repository.record(endpoint.registration, sha256: endpoint.sha256, backend: endpoint.plugin.id)
@@ -76,7 +76,7 @@ public final class BackendService: Sendable {
 
     /// Whether two registrations load the same thing (configs compared as JSON values:
     /// PostgreSQL's `jsonb` text differs from the text a client sent).
-    static func same(_ a: BackendRegistration, _ b: BackendRegistration) -> Bool {
+    static func same(_ a: ModelRegistration, _ b: ModelRegistration) -> Bool {
         func json(_ text: String) -> JSONValue? { try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) }
         var x = a, y = b
         x.config = ""
@@ -103,24 +103,24 @@ public final class BackendService: Sendable {
         }
     }
 
-    private func load(_ registration: BackendRegistration) async throws -> ModelEndpoint {
+    private func load(_ registration: ModelRegistration) async throws -> ModelEndpoint {
         let registry = self.registry
         do {
             return try await threadPool.runIfActive { try registry.register(registration) }
-        } catch let error as BackendRegistrationError {
+        } catch let error as ModelRegistrationError {
             throw ServiceError.backendRefused(error.message)
         }
     }
 }
 
-/// Loads the recorded model backends when the service starts (a restarted replica serves
+/// Loads the recorded models when the service starts (a restarted replica serves
 /// them at once), then waits for shutdown.
-struct BackendBootstrap: Service {
-    let backends: BackendService
+struct ModelBootstrap: Service {
+    let models: ModelService
 
     func run() async throws {
-        do { try await backends.loadRecorded() } catch {
-            backends.logger.warning("recorded model backends could not be read; they load on first use", metadata: ["error": "\(error)"])
+        do { try await models.loadRecorded() } catch {
+            models.logger.warning("recorded models could not be read; they load on first use", metadata: ["error": "\(error)"])
         }
         try? await gracefulShutdown()
     }

@@ -3,7 +3,7 @@ import Logging
 import Synchronization
 
 /// A model served by a backend: what a client registers with `POST /v1/backends`.
-public struct BackendRegistration: Sendable, Codable, Equatable {
+public struct ModelRegistration: Sendable, Codable, Equatable {
     /// The name experiments' arms refer to: `[a-z0-9][a-z0-9_-]{0,62}`.
     public var name: String
     /// The backend library, inside a plugin folder.
@@ -29,13 +29,13 @@ public struct BackendRegistration: Sendable, Codable, Equatable {
 
 /// A registered, loaded model that predictions can be routed to.
 public final class ModelEndpoint: Sendable {
-    public let registration: BackendRegistration
+    public let registration: ModelRegistration
     public let plugin: BackendPlugin
     public let model: LoadedModel
     /// SHA-256 of the library file.
     public var sha256: String { plugin.sha256 }
 
-    init(registration: BackendRegistration, plugin: BackendPlugin, model: LoadedModel) {
+    init(registration: ModelRegistration, plugin: BackendPlugin, model: LoadedModel) {
         self.registration = registration
         self.plugin = plugin
         self.model = model
@@ -43,15 +43,15 @@ public final class ModelEndpoint: Sendable {
 }
 
 /// Why a backend registration was refused (a client error: the message says what to fix).
-public struct BackendRegistrationError: Error, Equatable, Sendable, CustomStringConvertible {
+public struct ModelRegistrationError: Error, Equatable, Sendable, CustomStringConvertible {
     public var message: String
     public var description: String { message }
 }
 
-/// The model backends of this process: libraries loaded only from the plugin folders (and
+/// The models of this process and the backend libraries serving them: libraries loaded only from the plugin folders (and
 /// never unloaded), models loaded from folders inside them, by registration name.
 /// Deregistering stops routing to a model; its library stays loaded.
-public final class BackendRegistry: Sendable {
+public final class ModelRegistry: Sendable {
     public let folders: PluginFolders
     let loader: BackendLibraryLoader
     private let state = Mutex<(libraries: [String: [BackendPlugin]], endpoints: [String: ModelEndpoint])>(([:], [:]))
@@ -69,17 +69,17 @@ public final class BackendRegistry: Sendable {
     /// A new registration with its paths resolved and its library's digest pinned, after the
     /// library passed its conformance check with the model in a child process (with a
     /// ``checker``); then ``register(_:)`` loads exactly the checked bytes.
-    public func checked(_ r: BackendRegistration) async throws(BackendRegistrationError) -> BackendRegistration {
+    public func checked(_ r: ModelRegistration) async throws(ModelRegistrationError) -> ModelRegistration {
         let libraryPath: String, modelFolder: String
         do {
             libraryPath = try folders.resolve(r.library)
             modelFolder = try folders.resolveFolder(r.model)
-        } catch { throw BackendRegistrationError(message: error.description) }
+        } catch { throw ModelRegistrationError(message: error.description) }
         let sha256: String
-        do { sha256 = try PolicyRegistry.digest(libraryPath, expected: r.sha256) } catch { throw BackendRegistrationError(message: error.description) }
+        do { sha256 = try PolicyRegistry.digest(libraryPath, expected: r.sha256) } catch { throw ModelRegistrationError(message: error.description) }
         if let checker {
             do { try await checker.check(path: libraryPath, sha256: sha256, kind: .backend(model: modelFolder, config: r.config)) } catch {
-                throw BackendRegistrationError(message: error.message)
+                throw ModelRegistrationError(message: error.message)
             }
         }
         var pinned = r
@@ -93,8 +93,8 @@ public final class BackendRegistry: Sendable {
     /// endpoint replaces any earlier one of the same name. Blocking (it reads files and
     /// runs the plugin's loader).
     @discardableResult
-    public func register(_ r: BackendRegistration) throws(BackendRegistrationError) -> ModelEndpoint {
-        func refuse(_ message: String) -> BackendRegistrationError { BackendRegistrationError(message: message) }
+    public func register(_ r: ModelRegistration) throws(ModelRegistrationError) -> ModelEndpoint {
+        func refuse(_ message: String) -> ModelRegistrationError { ModelRegistrationError(message: message) }
         guard PluginNames.isValidPolicyName(r.name) else { throw refuse("field 'name' must match [a-z0-9][a-z0-9_-]{0,62}; got '\(r.name)'") }
         let libraryPath: String, modelFolder: String
         do {
@@ -120,7 +120,7 @@ public final class BackendRegistry: Sendable {
             throw refuse("backend \(plugin.id) refused model '\(r.model)': \(error.message)")
         }
         // Remembered resolved and pinned, so a reload (another replica, a restart) loads the same file.
-        let resolved = BackendRegistration(name: r.name, library: libraryPath, sha256: plugin.sha256, backend: plugin.id,
+        let resolved = ModelRegistration(name: r.name, library: libraryPath, sha256: plugin.sha256, backend: plugin.id,
                                            model: modelFolder, config: r.config)
         let endpoint = ModelEndpoint(registration: resolved, plugin: plugin, model: model)
         state.withLock { $0.endpoints[r.name] = endpoint }

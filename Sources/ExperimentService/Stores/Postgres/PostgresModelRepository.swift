@@ -1,8 +1,8 @@
 import Foundation
 import PluginHost
 
-/// Registered model backends in `switchboard.model_backends`.
-public struct PostgresBackendRepository: BackendRepository {
+/// Registered models (each served by a backend of a library) in `switchboard.model_backends`.
+public struct PostgresModelRepository: ModelRepository {
     let database: PostgresDatabase
 
     public init(database: PostgresDatabase) {
@@ -11,7 +11,7 @@ public struct PostgresBackendRepository: BackendRepository {
 
     /// Records (or replaces) an active registration, pinned to the library's SHA-256 and
     /// the backend it named.
-    public func record(_ r: BackendRegistration, sha256: String, backend: String) async throws {
+    public func record(_ r: ModelRegistration, sha256: String, backend: String) async throws {
         _ = try await database.withConnection { conn in
             try conn.query(
                 """
@@ -31,22 +31,22 @@ public struct PostgresBackendRepository: BackendRepository {
     }
 
     /// The active registration named `name`, if any.
-    public func find(_ name: String) async throws -> BackendRegistration? {
+    public func find(_ name: String) async throws -> ModelRegistration? {
         try await active(where: "AND name = $1", [name]).first
     }
 
     /// Every active registration, oldest first.
-    public func all() async throws -> [BackendRegistration] {
+    public func all() async throws -> [ModelRegistration] {
         try await active(where: "", [])
     }
 
-    private func active(where clause: String, _ parameters: [String?]) async throws -> [BackendRegistration] {
+    private func active(where clause: String, _ parameters: [String?]) async throws -> [ModelRegistration] {
         let rows = try await database.withConnection { conn in
             try conn.query("SELECT name, library, sha256, backend, model, config::text FROM switchboard.model_backends WHERE active \(clause) ORDER BY registered_at, name",
                            parameters)
         }
         return rows.rows.map {
-            BackendRegistration(name: $0[0] ?? "", library: $0[1] ?? "", sha256: $0[2], backend: $0[3], model: $0[4] ?? "", config: $0[5] ?? "{}")
+            ModelRegistration(name: $0[0] ?? "", library: $0[1] ?? "", sha256: $0[2], backend: $0[3], model: $0[4] ?? "", config: $0[5] ?? "{}")
         }
     }
 }
