@@ -28,7 +28,7 @@ struct StoreOutageTests {
         _ = try await catalog.create(ExperimentSpec(key: key, arms: [.init(name: "a"), .init(name: "b")]))
         let broken = Stores(repository: PostgresExperimentRepository(database: deadDatabase),
                             decisionLog: PostgresDecisionLog(database: deadDatabase), statistics: real.statistics, stickyUnits: real.stickyUnits,
-                            libraries: PostgresPolicyLibraryRepository(database: deadDatabase), backends: PostgresModelRepository(database: deadDatabase),
+                            libraries: PostgresPolicyLibraryRepository(database: deadDatabase), models: PostgresModelRepository(database: deadDatabase),
                             results: PostgresResults(database: deadDatabase), quarantine: PostgresPluginQuarantine(database: deadDatabase))
         try await withApp(stores: broken) { client in
             let ready = try await client.send(.get, "/readyz")
