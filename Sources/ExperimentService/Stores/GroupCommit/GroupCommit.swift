@@ -59,8 +59,16 @@ public final class GroupCommit: Service, Sendable {
     /// in order, each once its batch committed.
     public func record(_ rewards: [Reward]) async -> [Result<(outcome: RewardOutcome, commit: CommitID), any Error>] {
         await queue.submitAll(rewards.map { .reward($0) }).map { result in
-            result.map { ($0.outcome ?? .duplicate, $0.commit) }.mapError { error in
-                (error as? ThreadCoalescer<LogRow, Written>.Refusal).map(Self.overloaded) ?? error
+            switch result {
+            case .success(let written):
+                guard let outcome = written.outcome else {
+                    return .failure(StoreError(.unexpectedReply, store: .postgres, message: "the batch writer gave a reward no outcome"))
+                }
+                return .success((outcome, written.commit))
+            case .failure(let refusal as ThreadCoalescer<LogRow, Written>.Refusal):
+                return .failure(Self.overloaded(refusal))
+            case .failure(let error):
+                return .failure(error)
             }
         }
     }
