@@ -33,21 +33,19 @@ final class InMemoryRecord: @unchecked Sendable {
     func transaction<T, E: Error>(_ body: (inout Transaction) throws(E) -> T) throws(E) -> T {
         lock.lock()
         defer { lock.unlock() }
-        do {
-            lastCommit += 1
-            var t = Transaction(record: self, commit: CommitID(lastCommit), at: Date())
-            let result = try body(&t)
-            for d in t.newDecisions {
-                decisions[d.decision.id] = d
-                decisionOrder.append(d.decision.id)
-            }
-            for r in t.newRewards {
-                let key = RewardKey(decision: r.reward.decisionID, metric: r.reward.metric)
-                rewards[key] = r
-                rewardOrder.append(key)
-            }
-            return result
+        lastCommit += 1
+        var t = Transaction(record: self, commit: CommitID(lastCommit), at: Date())
+        let result = try body(&t)  // nothing is applied unless the body succeeds: all or nothing
+        for d in t.newDecisions {
+            decisions[d.decision.id] = d
+            decisionOrder.append(d.decision.id)
         }
+        for r in t.newRewards {
+            let key = RewardKey(decision: r.reward.decisionID, metric: r.reward.metric)
+            rewards[key] = r
+            rewardOrder.append(key)
+        }
+        return result
     }
 
     /// Reads under the lock; `snapshot` sees every commit so far.
