@@ -4,9 +4,20 @@ import Testing
 
 @Suite("Statistics cache: local deltas, batched flushes, bounded refresh, epochs")
 struct StatisticsCacheTests {
+    /// Redis database 7 of the test server: these tests write counters no decision row
+    /// backs (made-up commits), which the reconciler of any other replica on the shared
+    /// stores would rightly repair; in another database their statistics are invisible to it.
+    static var redisURL: String { TestStores.redisURL + "/7" }
+
+    /// The test stores, with Redis in database 7.
+    static func stores() async throws -> Stores {
+        _ = try await TestStores.stores()  // checks the environment, migrates
+        return try Stores.connect(database: TestStores.database, redisURL: redisURL)
+    }
+
     /// A replica's statistics cache, wired like the service's (with its rebuilder).
     static func replica() async throws -> (StatisticsCache, ServiceComponents) {
-        let stores = try await TestStores.stores()
+        let stores = try await Self.stores()
         let components = ServiceComponents(stores: stores, policies: TestStores.policies, logger: TestStores.logger)
         return (components.cache, components)
     }
@@ -53,7 +64,7 @@ struct StatisticsCacheTests {
             }
             group.cancelAll()
         }
-        guard case .ready(_, _, let values) = try await TestStores.stores().statistics.storedStatistics(experiment: key, length: 6) else {
+        guard case .ready(_, _, let values) = try await Self.stores().statistics.storedStatistics(experiment: key, length: 6) else {
             Issue.record("no statistics in Redis")
             return
         }
@@ -69,7 +80,7 @@ struct StatisticsCacheTests {
         replica.count(experiment: key, arm: 1, commit: commit, assignments: 3)
         replica.count(experiment: key, arm: 1, commit: commit, rewards: 2, rewardSum: 1.5)
         await replica.flush()
-        #expect(try await TestStores.stores().statistics.counters(experiment: key, armCount: 2)
+        #expect(try await Self.stores().statistics.counters(experiment: key, armCount: 2)
                 == [ArmCounters(), ArmCounters(assignments: 3, rewards: 2, rewardSum: 1.5)])
     }
 
@@ -91,7 +102,7 @@ struct StatisticsCacheTests {
         await replica.flush(refreshDue: true)  // sends `after` into the new epoch
         #expect(replica.isSettled)
         #expect(try await replica.statistics(experiment: key, length: 6) == [0, 1, 0, 0, 0, 0])
-        guard case .ready(let epoch, _, let values) = try await TestStores.stores().statistics.storedStatistics(experiment: key, length: 6) else {
+        guard case .ready(let epoch, _, let values) = try await Self.stores().statistics.storedStatistics(experiment: key, length: 6) else {
             Issue.record("no statistics in Redis")
             return
         }
@@ -132,7 +143,7 @@ extension StatisticsCacheTests {
         let good = try await Self.experiment(components, "flush-ok")
         let refused = try await Self.experiment(components, "flush-refused")
         for key in [good, refused] { _ = try await a.statistics(experiment: key, length: 6) }
-        let redis = RedisConnection(endpoint: try .init(url: TestStores.redisURL))
+        let redis = RedisConnection(endpoint: try .init(url: Self.redisURL))
         defer { redis.close() }
         // A counters key of the wrong type makes Redis refuse that experiment's flush (as OOM or READONLY would).
         _ = try redis.command(["SET", RedisStatisticsStore.countersKey(refused), "not a hash"])
@@ -157,12 +168,12 @@ extension StatisticsCacheTests {
         let (a, components) = try await Self.replica()
         let key = try await Self.experiment(components, "flush-twice")
         _ = try await a.statistics(experiment: key, length: 6)
-        let store = try await TestStores.stores().statistics
+        let store = try await Self.stores().statistics
         guard case .ready(let epoch, _, _) = try await store.storedStatistics(experiment: key, length: 6) else {
             Issue.record("no statistics in Redis")
             return
         }
-        let redis = RedisConnection(endpoint: try .init(url: TestStores.redisURL))
+        let redis = RedisConnection(endpoint: try .init(url: Self.redisURL))
         defer { redis.close() }
         func add(_ sequence: UInt64, _ value: Double) async throws -> AddReply? {
             let addition = StatisticsFlush.Addition(epoch: epoch, token: FlushToken(replica: "test", sequence: sequence),
@@ -184,7 +195,7 @@ extension StatisticsCacheTests {
         let (a, components) = try await Self.replica()
         let key = try await Self.experiment(components, "corrupt")
         _ = try await a.statistics(experiment: key, length: 6)
-        let redis = RedisConnection(endpoint: try .init(url: TestStores.redisURL))
+        let redis = RedisConnection(endpoint: try .init(url: Self.redisURL))
         defer { redis.close() }
         _ = try redis.command(["HSET", RedisStatisticsStore.stateKey(key), "0", "inf"])
         let (b, _) = try await Self.replica()
