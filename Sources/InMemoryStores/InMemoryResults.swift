@@ -27,14 +27,14 @@ public struct InMemoryResults: ResultsStore {
         var values = [[Double]](repeating: [], count: armCount)
         var counts = [Int](repeating: 0, count: armCount)
         var expected = [Double](repeating: 0, count: armCount)
-        var hours: [String: (decisions: Int, rewards: [Double])] = [:]
+        var hours: [HourArm: (decisions: Int, rewards: [Double])] = [:]
         for d in decisions where counts.indices.contains(d.decision.armIndex) {
             let arm = d.decision.armIndex
             counts[arm] += 1
             for (i, p) in (d.decision.probabilities ?? []).enumerated() where i < armCount { expected[i] += p }
             let reward = rewards[.init(decision: d.decision.id, metric: "reward")]?.reward.value
             if let reward { values[arm].append(reward) }
-            let hourKey = Self.hour(d.at) + "\u{0}" + String(arm)
+            let hourKey = HourArm(hour: Self.hour(d.at), arm: arm)
             hours[hourKey, default: (0, [])].decisions += 1
             if let reward { hours[hourKey, default: (0, [])].rewards.append(reward) }
         }
@@ -60,13 +60,9 @@ public struct InMemoryResults: ResultsStore {
         let df = tested.count - 1
         let sampleRatio = ExperimentResults.SampleRatio(
             chiSquare: chi, degreesOfFreedom: df, pValue: df > 0 ? chi.map { Self.chiSquareSurvival($0, degrees: df) } : nil)
-        let hourly = hours.sorted { a, b in
-            let (ha, aa) = Self.split(a.key), (hb, ab) = Self.split(b.key)
-            return (ha, aa) < (hb, ab)
-        }.map { key, value in
-            let (hour, arm) = Self.split(key)
-            return ExperimentResults.Hour(hour: hour, arm: experiment.arms[arm].name, decisions: value.decisions, rewards: value.rewards.count,
-                                          mean: value.rewards.isEmpty ? nil : value.rewards.reduce(0, +) / Double(value.rewards.count))
+        let hourly = hours.sorted { ($0.key.hour, $0.key.arm) < ($1.key.hour, $1.key.arm) }.map { key, value in
+            ExperimentResults.Hour(hour: key.hour, arm: experiment.arms[key.arm].name, decisions: value.decisions, rewards: value.rewards.count,
+                                   mean: value.rewards.isEmpty ? nil : value.rewards.reduce(0, +) / Double(value.rewards.count))
         }
         return ExperimentResults(experiment: key, arms: arms, sampleRatio: sampleRatio, hourly: hourly)
     }
@@ -93,9 +89,10 @@ public struct InMemoryResults: ResultsStore {
         return formatter.string(from: Date(timeIntervalSince1970: Double(seconds - seconds % 3600)))
     }
 
-    static func split(_ key: String) -> (String, Int) {
-        let parts = key.split(separator: "\u{0}")
-        return (String(parts[0]), Int(parts[1]) ?? 0)
+    /// An hour (`YYYY-MM-DDTHH:00:00Z`, as the view formats it) and an arm.
+    struct HourArm: Hashable {
+        var hour: String
+        var arm: Int
     }
 
     /// P(X > x) for a chi-square variable with `degrees` degrees of freedom: the

@@ -7,12 +7,18 @@ public enum StickyRule {
     /// `decision` as recorded for a unit that holds `held` (nil: a new unit, whose
     /// decision claims the unit for its arm and stays as it is).
     public static func apply(_ held: HeldArm?, to decision: Decision, arms: Int) -> Decision {
-        guard let held, held.arm < arms else { return decision }
-        var kept = decision
-        kept.armIndex = held.arm
-        kept.propensity = held.propensity
-        kept.probabilities = certain(held.arm, arms: arms)
-        return kept
+        guard let kept = kept(held, arms: arms) else { return decision }
+        var recorded = decision
+        (recorded.armIndex, recorded.propensity, recorded.probabilities) = kept
+        return recorded
+    }
+
+    /// What a choice becomes for a unit that holds `held`: its arm, its first propensity,
+    /// and a certain choice of that arm; nil when the choice stands (a new unit, or a held
+    /// arm the experiment no longer has).
+    public static func kept(_ held: HeldArm?, arms: Int) -> (arm: Int, propensity: Double, probabilities: [Double])? {
+        guard let held, held.arm < arms else { return nil }
+        return (held.arm, held.propensity, certain(held.arm, arms: arms))
     }
 
     /// The probabilities of a choice that could only be `arm`.

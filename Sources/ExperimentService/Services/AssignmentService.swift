@@ -62,8 +62,7 @@ public struct AssignmentService: Sendable {
         /// Takes the arm a returning unit holds (``StickyRule``); the claim is made.
         mutating func settle(held: HeldArm?) {
             guard let claim else { return }
-            let decision = StickyRule.apply(held, to: self.decision(), arms: claim.arms)
-            (arm, propensity, probabilities) = (decision.armIndex, decision.propensity, decision.probabilities ?? probabilities)
+            if let kept = StickyRule.kept(held, arms: claim.arms) { (arm, propensity, probabilities) = kept }
             self.claim = nil
         }
 

@@ -133,4 +133,21 @@ struct AssignRewardRouterTests {
             #expect(try unknown.problem().detail.contains("nope"))
         }
     }
+
+    @Test("hostile reward bodies get a precise 4xx problem and the service keeps serving",
+          arguments: [
+              (#"{"rewards": "x"}"#, "rewards"), (#"{"rewards": []}"#, "rewards"), (#"[]"#, "(body)"),
+              (#"{"decision_id": "01900000-0000-7000-8000-000000000000", "reward": 1e308}"#, "reward"),
+              (#"{"decision_id": "01900000-0000-7000-8000-000000000000", "reward": 1, "metric": "a\u0000b"}"#, "metric"),
+              (#"{"decision_id": "01900000-0000-7000-8000-000000000000"}"#, "reward"), ("", "empty"),
+          ])
+    func hostileRewardBodies(body: String, names: String) async throws {
+        try await withMemoryApp { client in
+            let response = try await client.send(.post, "/v1/rewards", json: body)
+            let problem = try response.problem()
+            #expect((400..<500).contains(Int(response.status.code)), "\(body): \(response.status)")
+            #expect(problem.detail.contains(names), "\(body): \(problem.detail)")
+            #expect(try await client.send(.get, "/healthz").status == .ok)
+        }
+    }
 }

@@ -138,7 +138,7 @@ package final class ThreadCoalescer<Input: Sendable, Output: Sendable>: Sendable
     /// ``Refusal`` if the queue is full or stopped.
     package func submit(_ input: Input) async throws -> Output {
         try await withCheckedThrowingContinuation { continuation in
-            if let refusal = enqueue([Waiting(input: input, resume: { continuation.resume(with: $0) })]) {
+            if let refusal = enqueue(CollectionOfOne(Waiting(input: input, resume: { continuation.resume(with: $0) }))) {
                 continuation.resume(throwing: refusal)
             }
         }
@@ -159,7 +159,7 @@ package final class ThreadCoalescer<Input: Sendable, Output: Sendable>: Sendable
     }
 
     /// Appends `waiting` unless the queue is stopped or has no room for all of it.
-    private func enqueue(_ waiting: [Waiting]) -> Refusal? {
+    private func enqueue(_ waiting: some Collection<Waiting>) -> Refusal? {
         queue.locked { () -> Refusal? in
             if queue.stopped { return .stopped }
             if queue.waiting.count + waiting.count > maxQueue { return .full(queued: queue.waiting.count) }
