@@ -6,6 +6,7 @@ import PluginHost
 public final class InMemoryExperimentRepository: ExperimentRepository, @unchecked Sendable {
     private let lock = NSLock()
     private var experiments: [String: Experiment] = [:]
+    private var phases: [String: [ExperimentPhase]] = [:]
 
     public init() {}
 
@@ -13,7 +14,16 @@ public final class InMemoryExperimentRepository: ExperimentRepository, @unchecke
         try lock.withLock {
             guard experiments[experiment.key] == nil else { throw ServiceError.experimentExists(key: experiment.key) }
             experiments[experiment.key] = experiment
+            phases[experiment.key] = [ExperimentPhase(phase: 1, startedAt: Self.timestamp(experiment.createdAt), change: "created")]
         }
+    }
+
+    public func phases(key: String) async throws -> [ExperimentPhase] { lock.withLock { phases[key] ?? [] } }
+
+    static func timestamp(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return formatter.string(from: date)
     }
 
     public func find(key: String) async throws -> Experiment? { lock.withLock { experiments[key] } }

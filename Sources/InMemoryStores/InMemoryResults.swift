@@ -1,12 +1,13 @@
 import ExperimentService
 import Foundation
 
-/// An experiment's results computed in Swift from the in-memory record, with the
-/// definitions of the SQL views (`sql/005_statistics.sql`): per arm the decisions, the
-/// `reward` metric's count, mean and sample standard deviation, its normal 95 % interval,
-/// the lift against control with Welch's z-test, the expected decisions (the sum of each
-/// decision's probability for the arm) and the sample-ratio chi-square test; per hour and
-/// arm the decisions, rewards and mean. An independent computation of the same figures.
+/// An experiment's results computed in Swift from the raw in-memory record, with the
+/// definitions of the SQL views (`sql/011_metrics_phases_rollups.sql`), which read rollups
+/// instead: per metric and arm the decisions, the rewards' count, mean and sample standard
+/// deviation (two passes over the values, not sums of squares), the normal 95 % interval,
+/// the lift against control with Welch's z-test, the always-valid confidence sequences and
+/// p-value, the guardrail flag, the expected decisions and the sample-ratio chi-square
+/// test; per hour the primary metric. An independent computation of the same figures.
 public struct InMemoryResults: ResultsStore {
     let log: InMemoryDecisionLog
     let experiments: any ExperimentRepository
@@ -16,55 +17,122 @@ public struct InMemoryResults: ResultsStore {
         self.experiments = experiments
     }
 
-    public func results(experiment key: String) async throws -> ExperimentResults {
-        guard let experiment = try await experiments.find(key: key) else {
-            return ExperimentResults(experiment: key, arms: [], sampleRatio: .init(chiSquare: nil, degreesOfFreedom: nil, pValue: nil), hourly: [])
+    public func results(for experiment: Experiment, phase: Int?) async throws -> ExperimentResults {
+        let key = experiment.key
+        let (decisions, rewards, byID) = log.record.read { r in
+            (r.decisions.filter { $0.decision.experiment == key }, r.rewards.filter { $0.reward.experiment == key }, r.decisionsByID)
         }
-        let (decisions, rewards) = log.record.read { r in
-            (r.decisions.filter { $0.decision.experiment == key }, r.rewardsByKey)
-        }
-        let armCount = experiment.arms.count
-        var values = [[Double]](repeating: [], count: armCount)
+        let armCount = experiment.arms.count, control = experiment.controlIndex
+        func inPhase(_ p: Int) -> Bool { phase == nil || phase == p }
         var counts = [Int](repeating: 0, count: armCount)
         var expected = [Double](repeating: 0, count: armCount)
-        var hours: [HourArm: (decisions: Int, rewards: [Double])] = [:]
-        for d in decisions where counts.indices.contains(d.decision.armIndex) {
-            let arm = d.decision.armIndex
-            counts[arm] += 1
+        for d in decisions where counts.indices.contains(d.decision.armIndex) && inPhase(d.decision.phase) {
+            counts[d.decision.armIndex] += 1
             for (i, p) in (d.decision.probabilities ?? []).enumerated() where i < armCount { expected[i] += p }
-            let reward = rewards[.init(decision: d.decision.id, metric: "reward")]?.reward.value
-            if let reward { values[arm].append(reward) }
-            let hourKey = HourArm(hour: Self.hour(d.at), arm: arm)
-            hours[hourKey, default: (0, [])].decisions += 1
-            if let reward { hours[hourKey, default: (0, [])].rewards.append(reward) }
         }
-        let control = experiment.controlIndex
-        let summaries = values.map(Summary.init)
-        let arms = experiment.arms.indices.map { i -> ExperimentResults.Arm in
-            let s = summaries[i], c = summaries[control], isControl = i == control
-            let half = s.sd.map { 1.959963984540054 * $0 / Double(s.count).squareRoot() }
-            var p: Double?
-            if !isControl, s.count > 1, c.count > 1, let m = s.mean, let cm = c.mean, let sd = s.sd, let csd = c.sd {
-                let variance = sd * sd / Double(s.count) + csd * csd / Double(c.count)
-                if variance > 0 { p = erfc(abs((m - cm) / variance.squareRoot()) / 2.0.squareRoot()) }
-            }
-            let lift = isControl ? nil : s.mean.flatMap { m in c.mean.map { m - $0 } }
-            let relative = isControl ? nil : lift.flatMap { l in c.mean.flatMap { $0 != 0 ? l / abs($0) : nil } }
-            return ExperimentResults.Arm(
-                arm: experiment.arms[i].name, isControl: isControl, decisions: counts[i], expectedDecisions: expected[i], rewards: s.count,
-                mean: s.mean, sd: s.sd, ciLow: s.mean.flatMap { m in half.map { m - $0 } }, ciHigh: s.mean.flatMap { m in half.map { m + $0 } },
-                lift: lift, relativeLift: relative, pValue: p)
+        var values: [String: [[Double]]] = [:]
+        for r in rewards {
+            guard let d = byID[r.reward.decisionID]?.decision, inPhase(d.phase), d.armIndex < armCount else { continue }
+            values[r.reward.metric, default: [[Double]](repeating: [], count: armCount)][d.armIndex].append(r.reward.value)
         }
-        let tested = arms.filter { $0.expectedDecisions > 0 }
-        let chi = tested.isEmpty ? nil : tested.reduce(0.0) { $0 + pow(Double($1.decisions) - $1.expectedDecisions, 2) / $1.expectedDecisions }
+        let metrics = ExperimentResults.ordered(experiment.metrics).map { metric in
+            let summaries = (values[metric.name] ?? [[Double]](repeating: [], count: armCount)).map(Summary.init)
+            return ExperimentResults.MetricResults(metric: metric, arms: experiment.arms.indices.map { i in
+                Self.arm(name: experiment.arms[i].name, isControl: i == control, decisions: counts[i], expected: expected[i],
+                         s: summaries[i], c: summaries[control], metric: metric, analysis: experiment.analysis)
+            })
+        }
+        let tested = experiment.arms.indices.filter { expected[$0] > 0 }
+        let chi = tested.isEmpty ? nil : tested.reduce(0.0) { $0 + pow(Double(counts[$1]) - expected[$1], 2) / expected[$1] }
         let df = tested.count - 1
         let sampleRatio = ExperimentResults.SampleRatio(
             chiSquare: chi, degreesOfFreedom: df, pValue: df > 0 ? chi.map { Self.chiSquareSurvival($0, degrees: df) } : nil)
-        let hourly = hours.sorted { ($0.key.hour, $0.key.arm) < ($1.key.hour, $1.key.arm) }.map { key, value in
-            ExperimentResults.Hour(hour: key.hour, arm: experiment.arms[key.arm].name, decisions: value.decisions, rewards: value.rewards.count,
-                                   mean: value.rewards.isEmpty ? nil : value.rewards.reduce(0, +) / Double(value.rewards.count))
+        let (hourly, cumulative) = Self.hours(experiment, decisions: decisions, rewards: rewards)
+        var results = ExperimentResults(experiment: key, analysis: experiment.analysis, phase: phase,
+                                        phases: try await experiments.phases(key: key), metrics: metrics,
+                                        sampleRatio: sampleRatio, hourly: hourly, cumulative: cumulative)
+        results.addWarnings()
+        return results
+    }
+
+    /// One arm's figures for one metric, as `switchboard.metric_statistics` defines them.
+    static func arm(name: String, isControl: Bool, decisions: Int, expected: Double, s: Summary, c: Summary, metric: Metric,
+                    analysis: Analysis) -> ExperimentResults.Arm {
+        let n = Double(s.count)
+        let half = s.sd.map { z * $0 / n.squareRoot() }
+        let seqHalf = s.sd.map { sequentialHalfwidth(s2: $0 * $0, n: n) }
+        var liftVariance: Double?
+        if !isControl, s.count > 1, c.count > 1, let sd = s.sd, let csd = c.sd {
+            liftVariance = sd * sd / n + csd * csd / Double(c.count)
         }
-        return ExperimentResults(experiment: key, arms: arms, sampleRatio: sampleRatio, hourly: hourly)
+        let lift = isControl ? nil : s.mean.flatMap { m in c.mean.map { m - $0 } }
+        var arm = ExperimentResults.Arm(
+            arm: name, isControl: isControl, decisions: decisions, expectedDecisions: expected, rewards: s.count,
+            mean: s.mean, sd: s.sd, ciLow: s.mean.flatMap { m in half.map { m - $0 } }, ciHigh: s.mean.flatMap { m in half.map { m + $0 } },
+            lift: lift, relativeLift: lift.flatMap { l in c.mean.flatMap { $0 != 0 ? l / abs($0) : nil } },
+            pValue: nil)
+        (arm.seqCILow, arm.seqCIHigh) = (s.mean.flatMap { m in seqHalf.map { m - $0 } }, s.mean.flatMap { m in seqHalf.map { m + $0 } })
+        if let lift, let v = liftVariance {
+            let total = n + Double(c.count)
+            let liftHalf = z * v.squareRoot(), seqLiftHalf = sequentialHalfwidth(s2: total * v, n: total)
+            (arm.liftCILow, arm.liftCIHigh) = (lift - liftHalf, lift + liftHalf)
+            (arm.seqLiftCILow, arm.seqLiftCIHigh) = (lift - seqLiftHalf, lift + seqLiftHalf)
+            if v > 0 {
+                arm.pValue = erfc(abs(lift / v.squareRoot()) / 2.0.squareRoot())
+                arm.seqPValue = sequentialPValue(estimate: lift, s2: total * v, n: total)
+            }
+            if !metric.primary {
+                let (low, high) = analysis == .sequential ? (lift - seqLiftHalf, lift + seqLiftHalf) : (lift - liftHalf, lift + liftHalf)
+                arm.guardrailViolated = metric.direction == .increase ? high < 0 : low > 0
+            }
+        }
+        return arm
+    }
+
+    /// Per hour and arm, the primary metric: decisions made in the hour and rewards received
+    /// in it; and the rewards accumulated up to each hour with their intervals.
+    static func hours(_ experiment: Experiment, decisions: [InMemoryRecord.StoredDecision],
+                      rewards: [InMemoryRecord.StoredReward]) -> ([ExperimentResults.Hour], [ExperimentResults.Cumulative]) {
+        let primary = experiment.primaryMetric.name, armCount = experiment.arms.count
+        var cells: [HourArm: (decisions: Int, rewards: [Double])] = [:]
+        for d in decisions where d.decision.armIndex < armCount {
+            cells[HourArm(hour: hour(d.at), arm: d.decision.armIndex), default: (0, [])].decisions += 1
+        }
+        for r in rewards where r.reward.metric == primary && r.reward.armIndex < armCount {
+            cells[HourArm(hour: hour(r.at), arm: r.reward.armIndex), default: (0, [])].rewards.append(r.reward.value)
+        }
+        let ordered = cells.sorted { ($0.key.hour, $0.key.arm) < ($1.key.hour, $1.key.arm) }
+        var running = [[Double]](repeating: [], count: armCount)
+        var hourly: [ExperimentResults.Hour] = [], cumulative: [ExperimentResults.Cumulative] = []
+        for (key, cell) in ordered {
+            let name = experiment.arms[key.arm].name
+            hourly.append(.init(hour: key.hour, arm: name, decisions: cell.decisions, rewards: cell.rewards.count,
+                                mean: cell.rewards.isEmpty ? nil : cell.rewards.reduce(0, +) / Double(cell.rewards.count)))
+            running[key.arm] += cell.rewards
+            let s = Summary(running[key.arm]), n = Double(s.count)
+            let half = s.sd.map { z * $0 / n.squareRoot() }, seqHalf = s.sd.map { sequentialHalfwidth(s2: $0 * $0, n: n) }
+            func shifted(_ h: Double?, _ sign: Double) -> Double? { s.mean.flatMap { m in h.map { m + sign * $0 } } }
+            cumulative.append(.init(hour: key.hour, arm: name, rewards: s.count, mean: s.mean, ciLow: shifted(half, -1), ciHigh: shifted(half, 1),
+                                    seqCILow: shifted(seqHalf, -1), seqCIHigh: shifted(seqHalf, 1)))
+        }
+        return (hourly, cumulative)
+    }
+
+    /// The 97.5 % quantile of the standard normal distribution.
+    static let z = 1.959963984540054
+
+    /// The always-valid confidence sequence (Waudby-Smith et al. 2023) at level 0.05, tightest
+    /// near 5,000 observations: half its width for `n` observations of variance `s2`.
+    static func sequentialHalfwidth(s2: Double, n: Double, alpha: Double = 0.05, tuning: Double = 5_000) -> Double {
+        let rho2 = (-2 * Foundation.log(alpha) + Foundation.log(-2 * Foundation.log(alpha) + 1)) / tuning
+        return (s2 * 2 * (n * rho2 + 1) / (n * n * rho2) * Foundation.log((n * rho2 + 1).squareRoot() / alpha)).squareRoot()
+    }
+
+    /// The always-valid p-value: min(1, 1 / E) for the mixture e-value E.
+    static func sequentialPValue(estimate: Double, s2: Double, n: Double, alpha: Double = 0.05, tuning: Double = 5_000) -> Double {
+        let rho2 = (-2 * Foundation.log(alpha) + Foundation.log(-2 * Foundation.log(alpha) + 1)) / tuning
+        let logE = rho2 * n * n * estimate * estimate / (2 * s2 * (n * rho2 + 1)) - Foundation.log((n * rho2 + 1).squareRoot())
+        return min(1, exp(-logE))
     }
 
     /// Count, mean and sample standard deviation (nil below two values, as `stddev_samp`).

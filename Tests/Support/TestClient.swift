@@ -49,8 +49,11 @@ extension TestClientProtocol {
     }
 
     /// Creates a two-arm experiment and returns its key; throws unless it was created.
-    public func createExperiment(_ key: String, arms: String = #"[{"name": "control", "weight": 1}, {"name": "green", "weight": 1}]"#) async throws -> String {
-        let response = try await send(.post, "/v1/experiments", json: #"{"key": "\#(key)", "arms": \#(arms)}"#)
+    /// Creates an experiment; `metrics` is its JSON list of metrics (`reward` alone when nil).
+    public func createExperiment(_ key: String, arms: String = #"[{"name": "control", "weight": 1}, {"name": "green", "weight": 1}]"#,
+                                 metrics: String? = nil) async throws -> String {
+        let declared = metrics.map { #", "metrics": \#($0)"# } ?? ""
+        let response = try await send(.post, "/v1/experiments", json: #"{"key": "\#(key)", "arms": \#(arms)\#(declared)}"#)
         guard response.status == .created else {
             throw UnexpectedResponse(description: "creating \(key): \(response.status) \(String(buffer: response.body))")
         }

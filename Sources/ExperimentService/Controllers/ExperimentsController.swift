@@ -23,8 +23,15 @@ public struct ExperimentsController<Context: RequestContext>: Sendable {
 
     @Sendable func showResults(_ request: Request, context: Context) async throws -> ResultsView {
         let key = try context.parameters.require("key")
-        _ = try await catalog.entry(key)  // 404 for an unknown experiment
-        return ResultsView(results: try await results.results(experiment: key))
+        let experiment = try await catalog.entry(key).experiment  // 404 for an unknown experiment
+        var phase: Int?
+        if let text = request.uri.queryParameters["phase"] {
+            guard let n = Int(text), (1...experiment.phase).contains(n) else {
+                throw ServiceError.invalidField(path: "phase", reason: "must be a phase of the experiment, 1 to \(experiment.phase); got '\(text)'")
+            }
+            phase = n
+        }
+        return ResultsView(results: try await results.results(for: experiment, phase: phase))
     }
 
     /// Managing experiments (admin scope).
@@ -100,11 +107,15 @@ public struct ExperimentView: ResponseEncodable, Decodable, Sendable {
     public var defaultReward: Double?
     public var salt: String
     public var hashVersion: Int
+    public var metrics: [Metric]
+    public var analysis: Analysis
+    /// The current phase (1 at creation, one more with each change).
+    public var phase: Int
     /// The policy statistics as this replica sees them (GET of one experiment only).
     public var statistics: [Double]?
 
     enum CodingKeys: String, CodingKey {
-        case key, status, control, arms, policy, salt, statistics
+        case key, status, control, arms, policy, salt, statistics, metrics, analysis, phase
         case contextFeatures = "context_features"
         case stickyTTLSeconds = "sticky_ttl_seconds"
         case rewardWindowSeconds = "reward_window_seconds"
@@ -123,6 +134,9 @@ public struct ExperimentView: ResponseEncodable, Decodable, Sendable {
         defaultReward = e.defaultReward
         salt = e.salt
         hashVersion = e.hashVersion
+        metrics = e.metrics
+        analysis = e.analysis
+        phase = e.phase
         arms = e.arms.enumerated().map { i, arm in
             let c = counters?[i]
             return ArmView(

@@ -46,7 +46,9 @@ public struct RewardsController<Context: RequestContext>: Sendable {
     /// The response for one reward: sent only after the reward is durable.
     public struct RewardResponse: ResponseEncodable, Codable, Sendable {
         public var decisionID: String
-        public var metric: String
+        /// The metric stored (the primary one when the reward named none); for a failed
+        /// item, the metric it named, if any.
+        public var metric: String?
         /// `recorded` or `duplicate`; absent when the item failed.
         public var status: RewardService.Status?
         /// Whether the policy learns from this reward.
@@ -72,7 +74,7 @@ public struct RewardsController<Context: RequestContext>: Sendable {
         switch try await JSONBody.decode(Body.self, from: request) {
         case .one(let one):
             let outcome = try await service.reward(decisionID: one.decisionID, metric: one.metric, value: one.reward)
-            return try RewardResponse(decisionID: one.decisionID.lowercased(), metric: one.metric ?? RewardService.learningMetric,
+            return try RewardResponse(decisionID: one.decisionID.lowercased(), metric: outcome.metric,
                                       status: outcome.status, learned: outcome.learned).response(from: request, context: context)
         case .batch(let items):
             guard (1...RewardService.maxBatch).contains(items.count) else {
@@ -82,10 +84,10 @@ public struct RewardsController<Context: RequestContext>: Sendable {
             let responses = zip(items, results).map { item, result in
                 switch result {
                 case .success(let outcome):
-                    RewardResponse(decisionID: item.decisionID.lowercased(), metric: item.metric ?? RewardService.learningMetric,
+                    RewardResponse(decisionID: item.decisionID.lowercased(), metric: outcome.metric,
                                    status: outcome.status, learned: outcome.learned)
                 case .failure(let error):
-                    RewardResponse(decisionID: item.decisionID, metric: item.metric ?? RewardService.learningMetric,
+                    RewardResponse(decisionID: item.decisionID, metric: item.metric,
                                    error: Problem.from(error) ?? Problem(.internalServerError, code: "internal", title: "Internal error",
                                                                          detail: "storing this reward failed; the error was logged"))
                 }

@@ -36,6 +36,12 @@ extension Problem {
             return Problem(.notFound, code: "unknown-experiment", title: "Unknown experiment", detail: detail)
         case .experimentExists:
             return Problem(.conflict, code: "experiment-exists", title: "Experiment already exists", detail: detail)
+        case .experimentDeleted:
+            return Problem(.gone, code: "experiment-deleted", title: "Experiment deleted", detail: detail)
+        case .experimentReadOnly:
+            return Problem(.conflict, code: "experiment-read-only", title: "Experiment is read-only", detail: detail)
+        case .undeclaredMetric:
+            return Problem(.unprocessableContent, code: "undeclared-metric", title: "Undeclared metric", detail: detail)
         case .unknownDecision:
             return Problem(.notFound, code: "unknown-decision", title: "Unknown decision", detail: detail)
         case .rewardConflict:

@@ -14,6 +14,8 @@ public struct Decision: Sendable, Equatable {
     public var seed: UInt64
     /// Every arm's probability at decision time (for sample-ratio checks and offline evaluation).
     public var probabilities: [Double]? = nil
+    /// The experiment's phase when it was made.
+    public var phase: Int = 1
 }
 
 /// A reward posted for a decision, with the decision's experiment and arm.

@@ -3,9 +3,11 @@ import Foundation
 
 /// An experiment as stored in PostgreSQL and cached by every replica.
 public struct Experiment: Sendable, Equatable {
-    /// The lifecycle state. New experiments start `running` (lifecycle routes come later).
+    /// The lifecycle state. New experiments start `running` (or `draft`). An archived
+    /// experiment is read-only and left out of the default list; a deleted one is hidden
+    /// and its key is never reused. Decisions and rewards are kept in every state.
     public enum Status: String, Sendable, Codable {
-        case draft, running, paused, stopped
+        case draft, running, paused, stopped, archived, deleted
     }
 
     /// One arm (variant).
@@ -55,6 +57,15 @@ public struct Experiment: Sendable, Equatable {
     public var status: Status
     /// When the experiment was created: the time origin policies see (seconds since it).
     public var createdAt: Date
+    /// What it measures: exactly one primary metric, the others guardrails.
+    public var metrics: [Metric] = [.defaultPrimary]
+    /// Which statistics judge it.
+    public var analysis: Analysis = .sequential
+    /// The current phase: 1 at creation, one more with each change (``ExperimentChange``).
+    public var phase: Int = 1
+
+    /// The metric the policy learns.
+    public var primaryMetric: Metric { metrics.first(where: \.primary) ?? .defaultPrimary }
 
     /// The index of the control arm.
     public var controlIndex: Int { arms.firstIndex { $0.name == control } ?? 0 }

@@ -1,8 +1,10 @@
 import Foundation
 
-/// An experiment's results: the rows of the SQL views `switchboard.arm_statistics`,
-/// `switchboard.experiment_srm` and `switchboard.hourly_results`.
+/// An experiment's results: the rows of the SQL views `switchboard.metric_statistics`,
+/// `switchboard.experiment_srm`, `switchboard.hourly_results` and
+/// `switchboard.cumulative_results` for one experiment, for one phase or all of them.
 public struct ExperimentResults: Codable, Sendable {
+    /// One arm's figures for one metric.
     public struct Arm: Codable, Sendable {
         public var arm: String
         public var isControl: Bool
@@ -11,11 +13,24 @@ public struct ExperimentResults: Codable, Sendable {
         public var rewards: Int
         public var mean: Double?
         public var sd: Double?
+        /// The fixed-horizon 95 % interval of the mean.
         public var ciLow: Double?
         public var ciHigh: Double?
         public var lift: Double?
         public var relativeLift: Double?
+        /// The fixed-horizon 95 % interval of the lift and its Welch p-value.
+        public var liftCILow: Double?
+        public var liftCIHigh: Double?
         public var pValue: Double?
+        /// The always-valid 95 % confidence sequences of the mean and the lift, and the
+        /// always-valid p-value.
+        public var seqCILow: Double?
+        public var seqCIHigh: Double?
+        public var seqLiftCILow: Double?
+        public var seqLiftCIHigh: Double?
+        public var seqPValue: Double?
+        /// A guardrail metric moving the wrong way, by the experiment's analysis.
+        public var guardrailViolated: Bool = false
 
         public init(arm: String, isControl: Bool, decisions: Int, expectedDecisions: Double, rewards: Int, mean: Double?, sd: Double?,
                     ciLow: Double?, ciHigh: Double?, lift: Double?, relativeLift: Double?, pValue: Double?) {
@@ -30,8 +45,27 @@ public struct ExperimentResults: Codable, Sendable {
             case ciLow = "ci_low"
             case ciHigh = "ci_high"
             case relativeLift = "relative_lift"
+            case liftCILow = "lift_ci_low"
+            case liftCIHigh = "lift_ci_high"
             case pValue = "p_value"
+            case seqCILow = "seq_ci_low"
+            case seqCIHigh = "seq_ci_high"
+            case seqLiftCILow = "seq_lift_ci_low"
+            case seqLiftCIHigh = "seq_lift_ci_high"
+            case seqPValue = "seq_p_value"
+            case guardrailViolated = "guardrail_violated"
         }
+    }
+
+    /// One declared metric's figures, per arm.
+    public struct MetricResults: Codable, Sendable {
+        public var metric: Metric
+        public var arms: [Arm]
+
+        public init(metric: Metric, arms: [Arm]) { (self.metric, self.arms) = (metric, arms) }
+
+        /// A guardrail with an arm moving the wrong way.
+        public var guardrailViolated: Bool { arms.contains { $0.guardrailViolated } }
     }
 
     public struct SampleRatio: Codable, Sendable {
@@ -43,6 +77,12 @@ public struct ExperimentResults: Codable, Sendable {
             (self.chiSquare, self.degreesOfFreedom, self.pValue) = (chiSquare, degreesOfFreedom, pValue)
         }
 
+        /// Below this p-value the allocation is flagged as a sample-ratio mismatch.
+        public static let threshold = 0.001
+
+        /// Whether the decisions' split differs from the logged probabilities' beyond chance.
+        public var mismatch: Bool { (pValue ?? 1) < Self.threshold }
+
         enum CodingKeys: String, CodingKey {
             case chiSquare = "chi_square"
             case degreesOfFreedom = "degrees_of_freedom"
@@ -50,6 +90,7 @@ public struct ExperimentResults: Codable, Sendable {
         }
     }
 
+    /// Decisions made and primary-metric rewards received in one hour, for one arm.
     public struct Hour: Codable, Sendable {
         public var hour: String
         public var arm: String
@@ -62,17 +103,57 @@ public struct ExperimentResults: Codable, Sendable {
         }
     }
 
+    /// The primary metric accumulated up to the end of an hour, for one arm.
+    public struct Cumulative: Codable, Sendable {
+        public var hour: String
+        public var arm: String
+        public var rewards: Int
+        public var mean: Double?
+        public var ciLow: Double?
+        public var ciHigh: Double?
+        public var seqCILow: Double?
+        public var seqCIHigh: Double?
+
+        public init(hour: String, arm: String, rewards: Int, mean: Double?, ciLow: Double?, ciHigh: Double?, seqCILow: Double?, seqCIHigh: Double?) {
+            (self.hour, self.arm, self.rewards, self.mean, self.ciLow, self.ciHigh) = (hour, arm, rewards, mean, ciLow, ciHigh)
+            (self.seqCILow, self.seqCIHigh) = (seqCILow, seqCIHigh)
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case hour, arm, rewards, mean
+            case ciLow = "ci_low"
+            case ciHigh = "ci_high"
+            case seqCILow = "seq_ci_low"
+            case seqCIHigh = "seq_ci_high"
+        }
+    }
+
     public var experiment: String
+    public var analysis: Analysis
+    /// The phase these figures cover, or nil for every phase together.
+    public var phase: Int?
+    public var phases: [ExperimentPhase]
+    /// The primary metric, per arm.
     public var arms: [Arm]
+    /// Every declared metric, the primary one first.
+    public var metrics: [MetricResults]
     public var sampleRatio: SampleRatio
     public var hourly: [Hour]
+    public var cumulative: [Cumulative]
+    /// What a reader must know before trusting the figures (sample-ratio mismatch, pooled
+    /// phases with different allocations, guardrails moving the wrong way).
+    public var warnings: [String]
 
-    public init(experiment: String, arms: [Arm], sampleRatio: SampleRatio, hourly: [Hour]) {
-        (self.experiment, self.arms, self.sampleRatio, self.hourly) = (experiment, arms, sampleRatio, hourly)
+    public init(experiment: String, analysis: Analysis = .sequential, phase: Int? = nil, phases: [ExperimentPhase] = [], metrics: [MetricResults],
+                sampleRatio: SampleRatio, hourly: [Hour], cumulative: [Cumulative] = [], warnings: [String] = []) {
+        (self.experiment, self.analysis, self.phase, self.phases) = (experiment, analysis, phase, phases)
+        self.metrics = metrics
+        self.arms = metrics.first(where: \.metric.primary)?.arms ?? []
+        (self.sampleRatio, self.hourly, self.cumulative, self.warnings) = (sampleRatio, hourly, cumulative, warnings)
     }
 
     enum CodingKeys: String, CodingKey {
-        case experiment, arms, hourly
+        case experiment, analysis, phase, phases, arms, metrics, hourly, cumulative, warnings
         case sampleRatio = "sample_ratio"
     }
 }

@@ -16,9 +16,14 @@ public struct ExperimentSpec: Codable, Sendable {
     public var defaultReward: Double?
     /// `running` (the default) or `draft` (assigns nothing until started).
     public var status: Experiment.Status?
+    /// What it measures; `reward` (continuous, increase) when omitted. With one metric, it
+    /// is the primary one; with several, exactly one says `"primary": true`.
+    public var metrics: [Metric]?
+    /// `sequential` (the default) or `fixed_horizon`.
+    public var analysis: Analysis?
 
     enum CodingKeys: String, CodingKey {
-        case key, arms, control, policy, salt, status
+        case key, arms, control, policy, salt, status, metrics, analysis
         case contextFeatures = "context_features"
         case stickyTTLSeconds = "sticky_ttl_seconds"
         case rewardWindowSeconds = "reward_window_seconds"
@@ -82,7 +87,7 @@ public struct ExperimentSpec: Codable, Sendable {
         }
         if let defaultReward {
             guard RewardService.isInRange(defaultReward) else {
-                throw .invalidField(path: "default_reward", reason: "must be a finite number within ±\(RewardService.maxMagnitudeText)")
+                throw .invalidField(path: "default_reward", reason: "must be \(RewardService.rangeText)")
             }
             guard rewardWindowSeconds != nil else {
                 throw .invalidField(path: "default_reward", reason: "needs reward_window_seconds (the default applies when the window ends)")
@@ -101,7 +106,41 @@ public struct ExperimentSpec: Codable, Sendable {
             createdAt: Date()
         )
         experiment.defaultReward = defaultReward
+        experiment.metrics = try Self.validatedMetrics(metrics)
+        experiment.analysis = analysis ?? .sequential
+        if let defaultReward, let refusal = experiment.primaryMetric.refusal(of: defaultReward) {
+            throw .invalidField(path: "default_reward", reason: refusal)
+        }
         return experiment
+    }
+
+    /// The most metrics an experiment declares.
+    public static let maxMetrics = 32
+
+    /// Checks declared metrics: valid, distinct names and exactly one primary (a single
+    /// metric is primary without saying so).
+    public static func validatedMetrics(_ metrics: [Metric]?) throws(ServiceError) -> [Metric] {
+        guard var metrics else { return [.defaultPrimary] }
+        guard (1...maxMetrics).contains(metrics.count) else {
+            throw .invalidField(path: "metrics", reason: "must list between 1 and \(maxMetrics) metrics; got \(metrics.count)")
+        }
+        var seen = Set<String>()
+        for (i, metric) in metrics.enumerated() {
+            guard isValidName(metric.name) else {
+                throw .invalidField(path: "metrics[\(i)].name", reason: "must match [A-Za-z0-9][A-Za-z0-9_.-]{0,62}; got '\(metric.name)'")
+            }
+            guard seen.insert(metric.name).inserted else {
+                throw .invalidField(path: "metrics[\(i)].name", reason: "repeats the metric name '\(metric.name)'")
+            }
+        }
+        if metrics.count == 1 { metrics[0].primary = true }
+        let primaries = metrics.filter(\.primary).map(\.name)
+        guard primaries.count == 1 else {
+            throw .invalidField(path: "metrics", reason: primaries.isEmpty
+                ? "must mark exactly one metric \"primary\": true (the one the policy learns); none is"
+                : "must mark exactly one metric \"primary\": true; \(primaries.map { "'\($0)'" }.joined(separator: ", ")) are")
+        }
+        return metrics
     }
 
     /// The largest arm weight: 256 arms of it still sum to a finite number with room to spare.

@@ -69,7 +69,7 @@ public struct AssignmentService: Sendable {
         /// The decision this choice records.
         func decision() -> Decision {
             Decision(id: DecisionID.make(), experiment: entry.experiment.key, armIndex: arm, unit: unit, propensity: propensity,
-                     context: context, policy: policy, seed: seed, probabilities: probabilities)
+                     context: context, policy: policy, seed: seed, probabilities: probabilities, phase: entry.experiment.phase)
         }
     }
 
@@ -89,7 +89,9 @@ public struct AssignmentService: Sendable {
         switch experiment.status {
         case .draft:
             throw ServiceError.notStarted(key: key)
-        case .paused, .stopped:
+        case .deleted:
+            throw ServiceError.experimentDeleted(key: key)
+        case .paused, .stopped, .archived:
             return Choice(entry: entry, unit: unit, context: context, vector: vector, seed: seed,
                           policy: "control (\(experiment.status.rawValue))", arm: experiment.controlIndex, propensity: 1,
                           probabilities: StickyRule.certain(experiment.controlIndex, arms: arms), claim: nil)

@@ -28,21 +28,27 @@ public struct RewardService: Sendable {
     /// What happened to one reward that was accepted.
     public struct Outcome: Sendable, Equatable {
         public var status: Status
+        /// The metric it was stored for.
+        public var metric: String
         /// Whether the policy learns from it (false for other metrics, after the reward
         /// window, for stopped experiments and for decisions the policy did not make).
         public var learned: Bool
     }
 
-    /// The metric that policies learn from; other metrics are stored for analysis only.
-    public static let learningMetric = "reward"
     /// The largest reward magnitude accepted, 10^12: sums of rewards in Redis
     /// (`HINCRBYFLOAT`) and in the policies' statistics then stay finite for any number of
     /// rewards a service could store (about 10^296 would be needed to overflow).
     public static let maxMagnitude = 1e12
-    static let maxMagnitudeText = "1e12"
+    /// The smallest non-zero reward magnitude accepted, 10^-100: the statistics multiply
+    /// rewards (sums of squares, variances), and PostgreSQL refuses a product that
+    /// underflows instead of rounding it to 0.
+    public static let minMagnitude = 1e-100
+    static let rangeText = "a finite number within ±1e12, and 0 or at least 1e-100 in magnitude"
 
     /// Whether `value` is a reward (or default reward) the service accepts.
-    public static func isInRange(_ value: Double) -> Bool { value.isFinite && abs(value) <= maxMagnitude }
+    public static func isInRange(_ value: Double) -> Bool {
+        value.isFinite && abs(value) <= maxMagnitude && (value == 0 || abs(value) >= minMagnitude)
+    }
 
     /// The most rewards one batch request may carry.
     public static let maxBatch = 1_000
@@ -78,26 +84,27 @@ public struct RewardService: Sendable {
     /// repaired by ``LearningReconciler``).
     public func rewards(_ items: [Item]) async throws -> [Result<Outcome, any Error>] {
         var results = [Result<Outcome, any Error>?](repeating: nil, count: items.count)
-        var parsed: [(index: Int, id: UUID, metric: String)] = []
+        var parsed: [(index: Int, id: UUID)] = []
         for (i, item) in items.enumerated() {
             do throws(ServiceError) {
-                parsed.append((i, try Self.validate(item).id, item.metric ?? Self.learningMetric))
+                parsed.append((i, try Self.validate(item).id))
             } catch {
                 results[i] = .failure(error)
             }
         }
         let decisions = try await decisionLog.decisions(ids: parsed.map(\.id))
-        var ready: [(index: Int, reward: Reward, delta: [Double]?)] = []
+        var ready: [(index: Int, reward: Reward, delta: [Double]?, primary: Bool)] = []
         for p in parsed {
             guard let decision = decisions[p.id] else {
                 results[p.index] = .failure(ServiceError.unknownDecision(id: items[p.index].decisionID))
                 continue
             }
             do {
-                let learning = try await learning(for: decision, metric: p.metric, reward: items[p.index].value)
-                let reward = Reward(for: decision, metric: p.metric, value: items[p.index].value, learned: learning.learned,
+                let metric = try await declaredMetric(items[p.index], experiment: decision.experiment)
+                let learning = try await learning(for: decision, metric: metric, reward: items[p.index].value)
+                let reward = Reward(for: decision, metric: metric.name, value: items[p.index].value, learned: learning.learned,
                                     policyTime: learning.learned ? learning.time : nil)
-                ready.append((p.index, reward, learning.delta))
+                ready.append((p.index, reward, learning.delta, metric.primary))
             } catch let error as ServiceError {
                 results[p.index] = .failure(error)
             }
@@ -112,16 +119,15 @@ public struct RewardService: Sendable {
                 results[item.index] = .failure(ServiceError.rewardConflict(decisionID: items[item.index].decisionID, metric: reward.metric,
                                                                            existing: existing, sent: reward.value))
             case .success((.duplicate, _)):
-                results[item.index] = .success(Outcome(status: .duplicate, learned: false))
+                results[item.index] = .success(Outcome(status: .duplicate, metric: reward.metric, learned: false))
             case .success((.recorded, let commit)):
-                // Labels only from declared values: a client names any metric it likes.
-                let metric = reward.metric == Self.learningMetric ? Self.learningMetric : "other"
-                Counter(label: MetricNames.rewards, dimensions: [("experiment", reward.experiment), ("metric", metric)]).increment()
-                if reward.metric == Self.learningMetric {
+                // Declared metrics only: the label values are bounded by the experiment's definition.
+                Counter(label: MetricNames.rewards, dimensions: [("experiment", reward.experiment), ("metric", reward.metric)]).increment()
+                if item.primary {
                     cache.count(experiment: reward.experiment, arm: reward.armIndex, commit: commit, rewards: 1, rewardSum: reward.value)
                 }
                 if let delta = item.delta { cache.add(experiment: reward.experiment, commit: commit, delta: delta) }
-                results[item.index] = .success(Outcome(status: .recorded, learned: reward.learned))
+                results[item.index] = .success(Outcome(status: .recorded, metric: reward.metric, learned: reward.learned))
             }
         }
         return results.map { $0 ?? .failure(ServiceError.overloaded("this reward was not handled; retry it")) }
@@ -135,8 +141,8 @@ public struct RewardService: Sendable {
             do {
                 cache.count(experiment: decision.experiment, arm: decision.armIndex, commit: item.commit, rewards: 1, rewardSum: value)
                 guard item.learned else { continue }
-                let learning = try await learning(for: decision, metric: Self.learningMetric, reward: value, windowEnded: true,
-                                                  time: item.policyTime)
+                let metric = try await catalog.entry(decision.experiment).experiment.primaryMetric
+                let learning = try await learning(for: decision, metric: metric, reward: value, windowEnded: true, time: item.policyTime)
                 if let delta = learning.delta { cache.add(experiment: decision.experiment, commit: item.commit, delta: delta) }
             } catch {
                 logger.error("a default reward was stored but could not be learned", metadata: ["decision_id": "\(decision.id)", "error": "\(error)"])
@@ -151,22 +157,38 @@ public struct RewardService: Sendable {
         if let metric = item.metric, !ExperimentSpec.isValidName(metric) {
             throw .invalidField(path: "metric", reason: "must match [A-Za-z0-9][A-Za-z0-9_.-]{0,62}; got '\(metric)'")
         }
-        guard isInRange(item.value) else { throw .invalidField(path: "reward", reason: "must be a finite number within ±\(maxMagnitudeText); got \(item.value)") }
+        guard isInRange(item.value) else { throw .invalidField(path: "reward", reason: "must be \(rangeText); got \(item.value)") }
         return (id, ())
     }
 
+    /// The metric a reward names (the experiment's primary metric when it names none),
+    /// checked against the experiment's declared metrics and the metric's kind.
+    func declaredMetric(_ item: Item, experiment key: String) async throws -> Metric {
+        let experiment = try await catalog.entry(key).experiment
+        guard let name = item.metric else {
+            let primary = experiment.primaryMetric
+            if let refusal = primary.refusal(of: item.value) { throw ServiceError.invalidField(path: "reward", reason: refusal) }
+            return primary
+        }
+        guard let metric = experiment.metrics.first(where: { $0.name == name }) else {
+            throw ServiceError.undeclaredMetric(experiment: key, metric: name, declared: experiment.metrics.map(\.name))
+        }
+        if let refusal = metric.refusal(of: item.value) { throw ServiceError.invalidField(path: "reward", reason: refusal) }
+        return metric
+    }
+
     /// Whether the policy learns from this reward, and its additive update if so (which
-    /// also validates the reward through the plugin). Nothing is learned from other metrics,
-    /// after the experiment's reward window, once it is stopped, or from decisions the
+    /// also validates the reward through the plugin). Nothing is learned from guardrail
+    /// metrics, after the experiment's reward window, once it is stopped (or archived, deleted), or from decisions the
     /// policy did not make (the control arm while paused).
     /// `time` is the policy time to use (seconds since the experiment's creation; now by default).
-    func learning(for decision: Decision, metric: String, reward: Double, windowEnded: Bool = false,
+    func learning(for decision: Decision, metric: Metric, reward: Double, windowEnded: Bool = false,
                   time: Double? = nil) async throws -> (delta: [Double]?, learned: Bool, time: Double) {
-        guard metric == Self.learningMetric else { return (nil, false, 0) }
+        guard metric.primary else { return (nil, false, 0) }
         let entry = try await catalog.entry(decision.experiment)
         let experiment = entry.experiment
         let policy = entry.policy
-        guard experiment.status != .stopped, decision.policy == policy.plugin.id else { return (nil, false, 0) }
+        guard [.running, .paused, .draft].contains(experiment.status), decision.policy == policy.plugin.id else { return (nil, false, 0) }
         if !windowEnded, let window = experiment.rewardWindowSeconds,
            Date().timeIntervalSince(DecisionID.timestamp(of: decision.id)) > Double(window) {
             return (nil, false, 0)

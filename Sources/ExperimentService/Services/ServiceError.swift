@@ -7,6 +7,11 @@ public enum ServiceError: Error, Equatable, CustomStringConvertible {
     case invalidField(path: String, reason: String)
     case unknownExperiment(key: String)
     case experimentExists(key: String)
+    /// The experiment was deleted: its results are kept, it assigns nothing, its key is taken.
+    case experimentDeleted(key: String)
+    /// Archived and deleted experiments cannot be changed.
+    case experimentReadOnly(key: String, status: String)
+    case undeclaredMetric(experiment: String, metric: String, declared: [String])
     case unknownDecision(id: String)
     case rewardConflict(decisionID: String, metric: String, existing: Double, sent: Double)
     case unknownPolicy(name: String, version: String?, registered: [String])
@@ -43,6 +48,11 @@ public enum ServiceError: Error, Equatable, CustomStringConvertible {
         case .invalidField(let path, let reason): "field '\(path)' \(reason)"
         case .unknownExperiment(let key): "no experiment has the key '\(key)'"
         case .experimentExists(let key): "an experiment with the key '\(key)' already exists"
+        case .experimentDeleted(let key):
+            "experiment '\(key)' was deleted: it assigns nothing and its key cannot be used again (its decisions and rewards are kept)"
+        case .experimentReadOnly(let key, let status): "experiment '\(key)' is \(status) and cannot be changed"
+        case .undeclaredMetric(let experiment, let metric, let declared):
+            "experiment '\(experiment)' declares no metric '\(metric)'; its metrics: \(declared.joined(separator: ", "))"
         case .unknownDecision(let id): "no decision has the id '\(id)'"
         case .rewardConflict(let id, let metric, let existing, let sent):
             "decision '\(id)' already has reward \(existing) for metric '\(metric)'; \(sent) was not stored"

@@ -8,5 +8,7 @@ public protocol ExperimentRepository: Sendable {
     func all() async throws -> [Experiment]
     /// Moves an experiment to `status` if its current status is one of `from`; returns the
     /// status it has afterwards, or nil if there is no such experiment.
+    /// The experiment's phases, first to last (empty for an unknown key).
+    func phases(key: String) async throws -> [ExperimentPhase]
     func transition(key: String, from: Set<Experiment.Status>, to status: Experiment.Status) async throws -> Experiment.Status?
 }

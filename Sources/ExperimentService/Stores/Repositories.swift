@@ -34,5 +34,6 @@ public protocol PluginQuarantine: Sendable {
 
 /// An experiment's results (the statistics views in PostgreSQL).
 public protocol ResultsStore: Sendable {
-    func results(experiment key: String) async throws -> ExperimentResults
+    /// The figures of `experiment` for one phase, or for every phase together (`nil`).
+    func results(for experiment: Experiment, phase: Int?) async throws -> ExperimentResults
 }

@@ -48,7 +48,7 @@ struct AssignRewardFlowTests {
     @Test("a reward is acknowledged once committed; a repeat is a duplicate counted once; a different value conflicts")
     func rewardIdempotency() async throws {
         try await withApp { client in
-            let key = try await client.createExperiment(TestStores.uniqueKey("reward"))
+            let key = try await client.createExperiment(TestStores.uniqueKey("reward"), metrics: #"[{"name": "reward", "primary": true}, {"name": "revenue"}]"#)
             let a = try await client.send(.post, "/v1/experiments/\(key)/assign", json: #"{"unit": "u1"}"#).decode(AssignResponse.self)
             let body = #"{"decision_id": "\#(a.decisionID)", "reward": 1.5}"#
             let first = try await client.send(.post, "/v1/rewards", json: body)

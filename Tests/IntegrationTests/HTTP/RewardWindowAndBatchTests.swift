@@ -12,7 +12,7 @@ struct RewardWindowAndBatchTests {
     func batch() async throws {
         try await withApp { client in
             let key = TestStores.uniqueKey("batch")
-            _ = try await client.send(.post, "/v1/experiments", json: #"{"key": "\#(key)", "arms": [{"name": "a"}, {"name": "b"}], "policy": {"name": "thompson"}}"#)
+            _ = try await client.send(.post, "/v1/experiments", json: #"{"key": "\#(key)", "arms": [{"name": "a"}, {"name": "b"}], "policy": {"name": "thompson"}, "metrics": [{"name": "reward", "primary": true}, {"name": "revenue"}]}"#)
             var ids: [String] = []
             for i in 0..<3 {
                 ids.append(try await client.send(.post, "/v1/experiments/\(key)/assign", json: #"{"unit": "u\#(i)"}"#).decode(AssignResponse.self).decisionID)

@@ -73,13 +73,13 @@ struct PolicyExperimentTests {
     func rewardOutOfRange() async throws {
         try await withApp { client in
             let key = TestStores.uniqueKey("range")
-            _ = try await client.send(.post, "/v1/experiments", json: #"{"key": "\#(key)", "arms": [{"name": "a"}, {"name": "b"}], "policy": {"name": "thompson"}}"#)
+            _ = try await client.send(.post, "/v1/experiments", json: #"{"key": "\#(key)", "arms": [{"name": "a"}, {"name": "b"}], "policy": {"name": "thompson"}, "metrics": [{"name": "reward", "primary": true}, {"name": "revenue"}]}"#)
             let a = try await client.send(.post, "/v1/experiments/\(key)/assign", json: #"{"unit": "u"}"#).decode(AssignResponse.self)
             let r = try await client.send(.post, "/v1/rewards", json: #"{"decision_id": "\#(a.decisionID)", "reward": 3}"#)
             #expect(r.status == .unprocessableContent)
             #expect(try r.problem().detail.contains("policy thompson@1 refused the request: thompson (Bernoulli) needs rewards in [0, 1]; got 3.0"))
             #expect(try await TestStores.query("SELECT count(*) FROM switchboard.rewards WHERE decision_id = $1::uuid", [a.decisionID]) == [["0"]])
-            // Another metric is not learned from, so any number is fine.
+            // A guardrail metric is not learned from, so any number is fine.
             let revenue = try await client.send(.post, "/v1/rewards", json: #"{"decision_id": "\#(a.decisionID)", "reward": 3, "metric": "revenue"}"#)
             #expect(revenue.status == .ok)
         }

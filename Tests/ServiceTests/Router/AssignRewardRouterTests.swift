@@ -46,7 +46,7 @@ struct AssignRewardRouterTests {
         }
     }
 
-    @Test("rewards: recorded, a repeat is a duplicate, another value a 409, an unknown decision a 404; a batch answers per item")
+    @Test("rewards: recorded, a repeat is a duplicate, another value a 409, an unknown decision a 404, an undeclared metric a 422; a batch answers per item")
     func rewardOutcomes() async throws {
         try await withMemoryApp { client in
             let key = try await client.createExperiment("rewards")
@@ -65,8 +65,11 @@ struct AssignRewardRouterTests {
                              {"decision_id": "not-a-uuid", "reward": 1}]}
                 """)
             let answer = try JSONDecoder().decode(RewardsController<BasicRequestContext>.BatchResponse.self, from: Data(batch.body.readableBytesView))
-            #expect(answer.results.map(\.status) == [.recorded, .duplicate, nil])
-            #expect((answer.recorded, answer.duplicates, answer.failed) == (1, 1, 1))
+            #expect(answer.results.map(\.status) == [nil, .duplicate, nil])
+            #expect(answer.results[0].error?.statusCode == 422)
+            #expect(answer.results[0].error?.detail == "experiment '\(key)' declares no metric 'revenue'; its metrics: reward")
+            #expect(answer.results[1].metric == "reward")
+            #expect((answer.recorded, answer.duplicates, answer.failed) == (0, 1, 2))
         }
     }
 

@@ -6,7 +6,7 @@ enum DecisionCopy {
     static func rows(_ decisions: [Decision]) -> [UInt8] {
         var copy = PostgresBinaryCopy(capacity: decisions.count * 160)
         for d in decisions {
-            copy.beginRow(fields: 9)
+            copy.beginRow(fields: 10)
             copy.append(uuid: d.id)
             copy.append(text: d.experiment)
             copy.append(int4: Int32(d.armIndex))
@@ -22,6 +22,7 @@ enum DecisionCopy {
             } else {
                 copy.appendNull()
             }
+            copy.append(int4: Int32(clamping: d.phase))
         }
         return copy.finished()
     }
@@ -29,7 +30,7 @@ enum DecisionCopy {
     /// Decisions arrive by `COPY`: PostgreSQL stores a batch with its multi-row heap insert
     /// and parses nothing (see ``rows(_:)``).
     static let statement = """
-        COPY switchboard.decisions (id, experiment, arm_index, unit, propensity, context, policy, seed, probabilities)
+        COPY switchboard.decisions (id, experiment, arm_index, unit, propensity, context, policy, seed, probabilities, phase)
         FROM STDIN (FORMAT binary)
         """
 }

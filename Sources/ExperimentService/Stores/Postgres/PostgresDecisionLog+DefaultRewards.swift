@@ -3,7 +3,7 @@ import Foundation
 /// The default-reward sweep.
 extension PostgresDecisionLog {
     /// Gives every decision of `experiment` whose reward window ended without a `reward`
-    /// the default value (source 'default'), at most `limit` at a time, and returns those
+    /// the default value of the primary metric (source 'default'), at most `limit` at a time, and returns those
     /// decisions. Replicas may run this concurrently: each decision is defaulted by exactly
     /// one of them (the one whose insert wins). Looks back one day past the window.
     /// `policy` (name@version) marks which defaults are learned from: those of decisions the
@@ -13,12 +13,14 @@ extension PostgresDecisionLog {
         let rows = try await database.withConnection { conn in
             try conn.query(
                 """
-                WITH due AS (
+                WITH metric AS (
+                    SELECT name FROM switchboard.experiment_metrics WHERE experiment = $1 AND is_primary),
+                due AS (
                     SELECT d.id, d.policy FROM switchboard.decisions d
                     WHERE d.experiment = $1
                       AND d.created_at < now() - make_interval(secs => $2::float8)
                       AND d.created_at >= now() - make_interval(secs => $2::float8 + 86400)
-                      AND NOT EXISTS (SELECT 1 FROM switchboard.rewards r WHERE r.decision_id = d.id AND r.metric = 'reward')
+                      AND NOT EXISTS (SELECT 1 FROM switchboard.rewards r WHERE r.decision_id = d.id AND r.metric = (SELECT name FROM metric))
                     ORDER BY d.created_at
                     LIMIT $4::integer),
                 clock AS (
@@ -26,7 +28,7 @@ extension PostgresDecisionLog {
                     FROM switchboard.experiments e WHERE e.key = $1),
                 ins AS (
                     INSERT INTO switchboard.rewards (decision_id, metric, value, source, learned, policy_time)
-                    SELECT id, 'reward', $3::float8, 'default', policy = $5, clock.policy_time FROM due, clock
+                    SELECT id, metric.name, $3::float8, 'default', policy = $5, clock.policy_time FROM due, clock, metric
                     ON CONFLICT (decision_id, metric) DO NOTHING
                     RETURNING decision_id, learned, policy_time)
                 SELECT decision_id, learned, policy_time, pg_current_xact_id()::text FROM ins

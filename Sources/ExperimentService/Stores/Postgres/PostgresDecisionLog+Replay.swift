@@ -76,7 +76,7 @@ extension PostgresDecisionLog {
                (SELECT count(*) FROM switchboard.decisions WHERE experiment = $1 AND created_at < now() - make_interval(secs => $2::float8)),
                count(*), count(*) FILTER (WHERE r.created_at < now() - make_interval(secs => $2::float8))
         FROM switchboard.rewards r JOIN switchboard.decisions d ON d.id = r.decision_id
-        WHERE d.experiment = $1 AND r.metric = 'reward'
+        WHERE d.experiment = $1 AND r.metric = (SELECT name FROM switchboard.experiment_metrics WHERE experiment = $1 AND is_primary)
         """
 
     static let countDecisions = """
@@ -86,7 +86,7 @@ extension PostgresDecisionLog {
     static let countRewards = """
         SELECT d.arm_index, count(*), sum(r.value)
         FROM switchboard.rewards r JOIN switchboard.decisions d ON d.id = r.decision_id
-        WHERE d.experiment = $1 AND r.metric = 'reward'
+        WHERE d.experiment = $1 AND r.metric = (SELECT name FROM switchboard.experiment_metrics WHERE experiment = $1 AND is_primary)
         GROUP BY d.arm_index
         """
 
@@ -99,7 +99,7 @@ extension PostgresDecisionLog {
         FROM switchboard.rewards r
         JOIN switchboard.decisions d ON d.id = r.decision_id
         JOIN switchboard.experiments e ON e.key = d.experiment
-        WHERE d.experiment = $1 AND r.metric = 'reward' AND r.learned
+        WHERE d.experiment = $1 AND r.metric = (SELECT name FROM switchboard.experiment_metrics WHERE experiment = $1 AND is_primary) AND r.learned
         ORDER BY r.created_at, r.decision_id
         """
 }

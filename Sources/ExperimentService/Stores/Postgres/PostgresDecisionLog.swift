@@ -34,7 +34,7 @@ public final class PostgresDecisionLog: DecisionLog {
         let list = "{" + ids.map(\.uuidString).joined(separator: ",") + "}"
         let rows = try await database.withConnection { conn in
             try conn.query(
-                "SELECT id, experiment, arm_index, unit, propensity, context::text, policy, seed FROM switchboard.decisions WHERE id = ANY($1::uuid[])",
+                "SELECT id, experiment, arm_index, unit, propensity, context::text, policy, seed, phase FROM switchboard.decisions WHERE id = ANY($1::uuid[])",
                 [list])
         }
         let decoder = JSONDecoder()
@@ -45,7 +45,8 @@ public final class PostgresDecisionLog: DecisionLog {
             result[id] = Decision(
                 id: id, experiment: row[1] ?? "", armIndex: row[2].flatMap { Int($0) } ?? 0, unit: row[3] ?? "",
                 propensity: row[4].flatMap { Double($0) } ?? 1, context: context, policy: row[6] ?? "",
-                seed: row[7].flatMap { Int64($0) }.map { UInt64(bitPattern: $0) } ?? 0
+                seed: row[7].flatMap { Int64($0) }.map { UInt64(bitPattern: $0) } ?? 0,
+                phase: row[8].flatMap { Int($0) } ?? 1
             )
         }
         return result

@@ -18,6 +18,7 @@ public struct PostgresExperimentRepository: ExperimentRepository {
             experiment.stickyTTLSeconds.map(String.init), experiment.rewardWindowSeconds.map(String.init),
             experiment.salt, String(experiment.hashVersion), experiment.status.rawValue,
             String(experiment.createdAt.timeIntervalSince1970), arms, experiment.defaultReward.map { String($0) },
+            String(decoding: try encoder.encode(experiment.metrics), as: UTF8.self), experiment.analysis.rawValue,
         ]
         do {
             try await database.withConnection { conn in
@@ -26,16 +27,17 @@ public struct PostgresExperimentRepository: ExperimentRepository {
                         """
                         INSERT INTO switchboard.experiments
                           (key, control_arm, policy, context_features, sticky_ttl_seconds, reward_window_seconds,
-                           salt, hash_version, status, created_at, default_reward)
+                           salt, hash_version, status, created_at, default_reward, analysis)
                         SELECT $1, $2, $3::jsonb, ARRAY(SELECT jsonb_array_elements_text($4::jsonb)),
-                               $5::integer, $6::integer, $7, $8::integer, $9, to_timestamp($10::float8), $11::float8
-                        """, Array(parameters[0..<10]) + [parameters[11]])
+                               $5::integer, $6::integer, $7, $8::integer, $9, to_timestamp($10::float8), $11::float8, $12
+                        """, Array(parameters[0..<10]) + [parameters[11], parameters[13]])
+                    try Self.insertArms(conn, key: experiment.key, from: 0, arms: parameters[10])
+                    try Self.replaceMetrics(conn, key: experiment.key, metrics: parameters[12])
                     try conn.query(
                         """
-                        INSERT INTO switchboard.arms (experiment, arm_index, name, weight, backend)
-                        SELECT $1, (t.ordinality - 1)::integer, t.arm->>'name', (t.arm->>'weight')::float8, t.arm->>'backend'
-                        FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS t(arm, ordinality)
-                        """, [experiment.key, parameters[10]])
+                        INSERT INTO switchboard.experiment_phases (experiment, phase, started_at, change, definition)
+                        VALUES ($1, 1, to_timestamp($2::float8), 'created', $3::jsonb)
+                        """, [experiment.key, parameters[9], try Self.definition(experiment)])
                 }
             }
         } catch let error as StoreError where error.sqlState == "23505" {
@@ -43,8 +45,54 @@ public struct PostgresExperimentRepository: ExperimentRepository {
         }
     }
 
+    /// Inserts arms from position `from` on (a JSON array of arms).
+    static func insertArms(_ conn: PostgresConnection, key: String, from: Int, arms: String?) throws(StoreError) {
+        try conn.query(
+            """
+            INSERT INTO switchboard.arms (experiment, arm_index, name, weight, backend)
+            SELECT $1, (t.ordinality - 1)::integer, t.arm->>'name', (t.arm->>'weight')::float8, t.arm->>'backend'
+            FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS t(arm, ordinality)
+            WHERE t.ordinality > $3::integer
+            """, [key, arms, String(from)])
+    }
+
+    /// Replaces the declared metrics (a JSON array of metrics).
+    static func replaceMetrics(_ conn: PostgresConnection, key: String, metrics: String?) throws(StoreError) {
+        try conn.query("DELETE FROM switchboard.experiment_metrics WHERE experiment = $1", [key])
+        try conn.query(
+            """
+            INSERT INTO switchboard.experiment_metrics (experiment, name, kind, direction, is_primary)
+            SELECT $1, m->>'name', m->>'kind', m->>'direction', (m->>'primary')::boolean
+            FROM jsonb_array_elements($2::jsonb) AS t(m)
+            """, [key, metrics])
+    }
+
+    /// What a phase records of the experiment as it started: arms, policy, metrics.
+    static func definition(_ e: Experiment) throws(StoreError) -> String {
+        struct Definition: Encodable {
+            var arms: [Experiment.Arm], control: String, policy: Experiment.PolicyReference?, metrics: [Metric]
+        }
+        do {
+            return String(decoding: try JSONEncoder().encode(Definition(arms: e.arms, control: e.control, policy: e.policy, metrics: e.metrics)),
+                          as: UTF8.self)
+        } catch {
+            throw StoreError(.unexpectedReply, store: .postgres, message: "cannot encode the phase's definition: \(error)")
+        }
+    }
+
     public func find(key: String) async throws -> Experiment? {
         try await load(where: "e.key = $1", [key]).first
+    }
+
+    public func phases(key: String) async throws -> [ExperimentPhase] {
+        let rows = try await database.withConnection { conn in
+            try conn.query(
+                """
+                SELECT phase, to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), change
+                FROM switchboard.experiment_phases WHERE experiment = $1 ORDER BY phase
+                """, [key])
+        }
+        return rows.rows.map { ExperimentPhase(phase: $0[0].flatMap { Int($0) } ?? 0, startedAt: $0[1] ?? "", change: $0[2] ?? "") }
     }
 
     public func all() async throws -> [Experiment] {
@@ -76,7 +124,11 @@ public struct PostgresExperimentRepository: ExperimentRepository {
                        extract(epoch FROM e.created_at)::float8, e.default_reward,
                        (SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object('name', a.name, 'weight', a.weight, 'backend', a.backend))
                                ORDER BY a.arm_index)
-                        FROM switchboard.arms a WHERE a.experiment = e.key)::text
+                        FROM switchboard.arms a WHERE a.experiment = e.key)::text,
+                       (SELECT jsonb_agg(jsonb_build_object('name', m.name, 'kind', m.kind, 'direction', m.direction,
+                                                            'primary', m.is_primary) ORDER BY NOT m.is_primary, m.name)
+                        FROM switchboard.experiment_metrics m WHERE m.experiment = e.key)::text,
+                       e.analysis, e.phase
                 FROM switchboard.experiments e
                 WHERE \(condition)
                 ORDER BY e.key
@@ -101,6 +153,9 @@ public struct PostgresExperimentRepository: ExperimentRepository {
                 createdAt: Date(timeIntervalSince1970: row[9].flatMap { Double($0) } ?? 0)
             )
             experiment.defaultReward = row[10].flatMap { Double($0) }
+            experiment.metrics = try json(12, [Metric].self) ?? [.defaultPrimary]
+            experiment.analysis = row[13].flatMap(Analysis.init(rawValue:)) ?? .sequential
+            experiment.phase = row[14].flatMap { Int($0) } ?? 1
             return experiment
         }
     }

@@ -1,4 +1,4 @@
-/// Reads an experiment's results from the statistics views.
+/// Reads an experiment's results from the statistics views (which read the rollups).
 public struct PostgresResults: ResultsStore {
     let database: PostgresDatabase
 
@@ -6,37 +6,75 @@ public struct PostgresResults: ResultsStore {
         self.database = database
     }
 
-    public func results(experiment key: String) async throws -> ExperimentResults {
-        let (arms, srm, hours) = try await database.withConnection { conn in
+    public func results(for experiment: Experiment, phase: Int?) async throws -> ExperimentResults {
+        let key = experiment.key, phaseText = phase.map(String.init)
+        let (stats, srm, hours, cumulative, phases) = try await database.withConnection { conn in
             (
                 try conn.query(
                     """
-                    SELECT arm, is_control, decisions, expected_decisions, rewards, mean, sd, ci_low, ci_high, lift, relative_lift, p_value
-                    FROM switchboard.arm_statistics WHERE experiment = $1 ORDER BY arm_index
-                    """, [key]),
-                try conn.query("SELECT chi_square, degrees_of_freedom, p_value FROM switchboard.experiment_srm WHERE experiment = $1", [key]),
+                    SELECT metric, arm, is_control, decisions, expected_decisions, rewards, mean, sd, ci_low, ci_high, lift, relative_lift,
+                           lift_ci_low, lift_ci_high, p_value, seq_ci_low, seq_ci_high, seq_lift_ci_low, seq_lift_ci_high, seq_p_value,
+                           guardrail_violated
+                    FROM switchboard.metric_statistics WHERE experiment = $1 AND phase IS NOT DISTINCT FROM $2::integer
+                    ORDER BY metric, arm_index
+                    """, [key, phaseText]),
                 try conn.query(
                     """
-                    SELECT to_char(hour AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:00:00"Z"'), arm, decisions, rewards, mean
-                    FROM switchboard.hourly_results WHERE experiment = $1 ORDER BY hour, arm_index
+                    SELECT chi_square, degrees_of_freedom, p_value FROM switchboard.experiment_srm
+                    WHERE experiment = $1 AND phase IS NOT DISTINCT FROM $2::integer
+                    """, [key, phaseText]),
+                try conn.query(
+                    """
+                    SELECT \(Self.hourText), arm, decisions, rewards, mean
+                    FROM switchboard.hourly_results WHERE experiment = $1 AND is_primary ORDER BY hour, arm_index
+                    """, [key]),
+                try conn.query(
+                    """
+                    SELECT \(Self.hourText), arm, rewards, mean, ci_low, ci_high, seq_ci_low, seq_ci_high
+                    FROM switchboard.cumulative_results WHERE experiment = $1 AND is_primary ORDER BY hour, arm_index
+                    """, [key]),
+                try conn.query(
+                    """
+                    SELECT phase, to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), change
+                    FROM switchboard.experiment_phases WHERE experiment = $1 ORDER BY phase
                     """, [key])
             )
         }
         func double(_ s: String?) -> Double? { s.flatMap { Double($0) } }
+        func int(_ s: String?) -> Int { s.flatMap { Int($0) } ?? 0 }
+        var byMetric: [String: [ExperimentResults.Arm]] = [:]
+        for r in stats.rows {
+            var arm = ExperimentResults.Arm(
+                arm: r[1] ?? "", isControl: r[2] == "t", decisions: int(r[3]), expectedDecisions: double(r[4]) ?? 0, rewards: int(r[5]),
+                mean: double(r[6]), sd: double(r[7]), ciLow: double(r[8]), ciHigh: double(r[9]), lift: double(r[10]),
+                relativeLift: double(r[11]), pValue: double(r[14]))
+            (arm.liftCILow, arm.liftCIHigh) = (double(r[12]), double(r[13]))
+            (arm.seqCILow, arm.seqCIHigh, arm.seqLiftCILow, arm.seqLiftCIHigh, arm.seqPValue) = (double(r[15]), double(r[16]), double(r[17]), double(r[18]), double(r[19]))
+            arm.guardrailViolated = r[20] == "t"
+            byMetric[r[0] ?? "", default: []].append(arm)
+        }
         let srmRow = srm.rows.first
-        return ExperimentResults(
-            experiment: key,
-            arms: arms.rows.map { r in
-                ExperimentResults.Arm(
-                    arm: r[0] ?? "", isControl: r[1] == "t", decisions: Int(r[2] ?? "0") ?? 0,
-                    expectedDecisions: double(r[3]) ?? 0, rewards: Int(r[4] ?? "0") ?? 0, mean: double(r[5]), sd: double(r[6]),
-                    ciLow: double(r[7]), ciHigh: double(r[8]), lift: double(r[9]), relativeLift: double(r[10]), pValue: double(r[11]))
-            },
+        var results = ExperimentResults(
+            experiment: key, analysis: experiment.analysis, phase: phase,
+            phases: phases.rows.map { .init(phase: int($0[0]), startedAt: $0[1] ?? "", change: $0[2] ?? "") },
+            metrics: ExperimentResults.ordered(experiment.metrics).map { .init(metric: $0, arms: byMetric[$0.name] ?? []) },
             sampleRatio: .init(chiSquare: double(srmRow?[0] ?? nil), degreesOfFreedom: srmRow?[1].flatMap { Int($0) },
                                pValue: double(srmRow?[2] ?? nil)),
-            hourly: hours.rows.map { r in
-                .init(hour: r[0] ?? "", arm: r[1] ?? "", decisions: Int(r[2] ?? "0") ?? 0, rewards: Int(r[3] ?? "0") ?? 0, mean: double(r[4]))
-            }
-        )
+            hourly: hours.rows.map { r in .init(hour: r[0] ?? "", arm: r[1] ?? "", decisions: int(r[2]), rewards: int(r[3]), mean: double(r[4])) },
+            cumulative: cumulative.rows.map { r in
+                .init(hour: r[0] ?? "", arm: r[1] ?? "", rewards: int(r[2]), mean: double(r[3]), ciLow: double(r[4]), ciHigh: double(r[5]),
+                      seqCILow: double(r[6]), seqCIHigh: double(r[7]))
+            })
+        results.addWarnings()
+        return results
+    }
+
+    static let hourText = #"to_char(hour AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:00:00"Z"')"#
+}
+
+extension ExperimentResults {
+    /// The declared metrics in report order: the primary first, then by name.
+    public static func ordered(_ metrics: [Metric]) -> [Metric] {
+        metrics.sorted { ($0.primary ? 0 : 1, $0.name) < ($1.primary ? 0 : 1, $1.name) }
     }
 }
