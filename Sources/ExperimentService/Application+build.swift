@@ -82,6 +82,7 @@ public func buildRouter(_ components: ServiceComponents, keys: APIKeys, metrics:
     PredictionController(service: components.predictions, catalog: components.catalog).addRoutes(to: client)
     ModelsController(service: components.models).addRoutes(to: admin)
     RewardsController(service: components.rewards).addRoutes(to: client)
+    ResultsPageController(catalog: components.catalog, results: stores.results, keys: keys).addRoutes(to: router)
     PoliciesController(registry: components.policies, libraries: stores.libraries, quarantine: stores.quarantine).addRoutes(to: admin)
     return router
 }

@@ -50,7 +50,8 @@ public struct InMemoryResults: ResultsStore {
         let (hourly, cumulative) = Self.hours(experiment, decisions: decisions, rewards: rewards)
         var results = ExperimentResults(experiment: key, analysis: experiment.analysis, phase: phase,
                                         phases: try await experiments.phases(key: key), metrics: metrics,
-                                        sampleRatio: sampleRatio, hourly: hourly, cumulative: cumulative)
+                                        sampleRatio: sampleRatio, hourly: hourly, cumulative: cumulative,
+                                        traffic: decisions.max { $0.at < $1.at }?.decision.probabilities)
         results.addWarnings()
         return results
     }

@@ -140,20 +140,22 @@ public struct ExperimentResults: Codable, Sendable {
     public var sampleRatio: SampleRatio
     public var hourly: [Hour]
     public var cumulative: [Cumulative]
+    /// Each arm's probability in the experiment's latest decision: its traffic share now.
+    public var traffic: [Double]?
     /// What a reader must know before trusting the figures (sample-ratio mismatch, pooled
     /// phases with different allocations, guardrails moving the wrong way).
     public var warnings: [String]
 
     public init(experiment: String, analysis: Analysis = .sequential, phase: Int? = nil, phases: [ExperimentPhase] = [], metrics: [MetricResults],
-                sampleRatio: SampleRatio, hourly: [Hour], cumulative: [Cumulative] = [], warnings: [String] = []) {
+                sampleRatio: SampleRatio, hourly: [Hour], cumulative: [Cumulative] = [], traffic: [Double]? = nil, warnings: [String] = []) {
         (self.experiment, self.analysis, self.phase, self.phases) = (experiment, analysis, phase, phases)
         self.metrics = metrics
         self.arms = metrics.first(where: \.metric.primary)?.arms ?? []
-        (self.sampleRatio, self.hourly, self.cumulative, self.warnings) = (sampleRatio, hourly, cumulative, warnings)
+        (self.sampleRatio, self.hourly, self.cumulative, self.traffic, self.warnings) = (sampleRatio, hourly, cumulative, traffic, warnings)
     }
 
     enum CodingKeys: String, CodingKey {
-        case experiment, analysis, phase, phases, arms, metrics, hourly, cumulative, warnings
+        case experiment, analysis, phase, phases, arms, metrics, hourly, cumulative, traffic, warnings
         case sampleRatio = "sample_ratio"
     }
 }

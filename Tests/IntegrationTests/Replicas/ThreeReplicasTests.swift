@@ -17,7 +17,8 @@ struct ThreeReplicasTests {
     static let binary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().path + "/switchboard"
 
     static func start(count: Int, databaseURL: String = TestStores.databaseURL, redisURL: String = TestStores.redisURL,
-                      arguments extra: [String] = [], dataFolder: String? = nil) async throws -> [Replica] {
+                      arguments extra: [String] = [], dataFolder: String? = nil,
+                      environment added: [String: String] = [:]) async throws -> [Replica] {
         let folder = dataFolder ?? NSTemporaryDirectory() + "switchboard-replicas-\(UUID().uuidString.prefix(8))"
         var replicas: [Replica] = []
         for i in 0..<count {
@@ -29,6 +30,7 @@ struct ThreeReplicasTests {
             var environment = ProcessInfo.processInfo.environment
             environment["DATABASE_URL"] = databaseURL
             environment["REDIS_URL"] = redisURL
+            environment.merge(added) { $1 }
             process.environment = environment
             process.standardOutput = FileHandle.nullDevice
             try process.run()
@@ -54,9 +56,10 @@ struct ThreeReplicasTests {
         Thread { for p in processes { p.waitUntilExit() } }.start()
     }
 
-    static func request(_ url: String, method: String, json: String? = nil) async throws -> (status: Int, body: Data) {
+    static func request(_ url: String, method: String, json: String? = nil, bearer: String? = nil) async throws -> (status: Int, body: Data) {
         var request = URLRequest(url: URL(string: url)!)
         request.httpMethod = method
+        if let bearer { request.setValue("Bearer \(bearer)", forHTTPHeaderField: "Authorization") }
         if let json {
             request.httpBody = Data(json.utf8)
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")

@@ -8,7 +8,7 @@ public struct PostgresResults: ResultsStore {
 
     public func results(for experiment: Experiment, phase: Int?) async throws -> ExperimentResults {
         let key = experiment.key, phaseText = phase.map(String.init)
-        let (stats, srm, hours, cumulative, phases) = try await database.withConnection { conn in
+        let (stats, srm, hours, cumulative, phases, latest) = try await database.withConnection { conn in
             (
                 try conn.query(
                     """
@@ -37,7 +37,9 @@ public struct PostgresResults: ResultsStore {
                     """
                     SELECT phase, to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), change
                     FROM switchboard.experiment_phases WHERE experiment = $1 ORDER BY phase
-                    """, [key])
+                    """, [key]),
+                try conn.query(
+                    "SELECT probabilities::text FROM switchboard.decisions WHERE experiment = $1 ORDER BY created_at DESC LIMIT 1", [key])
             )
         }
         func double(_ s: String?) -> Double? { s.flatMap { Double($0) } }
@@ -64,7 +66,8 @@ public struct PostgresResults: ResultsStore {
             cumulative: cumulative.rows.map { r in
                 .init(hour: r[0] ?? "", arm: r[1] ?? "", rewards: int(r[2]), mean: double(r[3]), ciLow: double(r[4]), ciHigh: double(r[5]),
                       seqCILow: double(r[6]), seqCIHigh: double(r[7]))
-            })
+            },
+            traffic: latest.rows.first?[0].flatMap { $0.dropFirst().dropLast().split(separator: ",").compactMap { Double($0) } })
         results.addWarnings()
         return results
     }

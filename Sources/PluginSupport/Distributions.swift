@@ -1,4 +1,3 @@
-import PluginSupport
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
