@@ -130,6 +130,40 @@ SELECT d.experiment, r.metric, d.phase, d.arm_index, date_trunc('hour', r.create
 FROM switchboard.rewards r JOIN switchboard.decisions d ON d.id = r.decision_id
 GROUP BY 1, 2, 3, 4, 5;
 
+-- exp(x), or 0 where PostgreSQL's exp would underflow (it raises an error instead of
+-- returning 0): p-values of very large effects are then 0, not a failed query.
+CREATE FUNCTION switchboard.exp_or_zero(x double precision) RETURNS double precision
+LANGUAGE sql IMMUTABLE STRICT AS $$ SELECT CASE WHEN x < -740 THEN 0 ELSE exp(x) END $$;
+
+-- gamma_p of 005, with its exponentials guarded against underflow (a z of 40 failed).
+CREATE OR REPLACE FUNCTION switchboard.gamma_p(a double precision, x double precision) RETURNS double precision
+LANGUAGE plpgsql IMMUTABLE STRICT AS $$
+DECLARE
+    total double precision; term double precision; ap double precision;
+    b double precision; c double precision; d double precision; h double precision;
+    an double precision; delta double precision; log_prefix double precision;
+BEGIN
+    IF x <= 0 THEN RETURN 0; END IF;
+    log_prefix := -x + a * ln(x) - switchboard.ln_gamma(a);
+    IF x < a + 1 THEN
+        ap := a; total := 1 / a; term := total;
+        FOR n IN 1..1000 LOOP
+            ap := ap + 1; term := term * x / ap; total := total + term;
+            EXIT WHEN abs(term) < abs(total) * 1e-16;
+        END LOOP;
+        RETURN switchboard.exp_or_zero(log_prefix + ln(total));
+    END IF;
+    b := x + 1 - a; c := 1e300; d := 1 / b; h := d;
+    FOR i IN 1..1000 LOOP
+        an := -i * (i - a); b := b + 2;
+        d := an * d + b; IF abs(d) < 1e-300 THEN d := 1e-300; END IF;
+        c := b + an / c; IF abs(c) < 1e-300 THEN c := 1e-300; END IF;
+        d := 1 / d; delta := d * c; h := h * delta;
+        EXIT WHEN abs(delta - 1) < 1e-16;
+    END LOOP;
+    RETURN 1 - switchboard.exp_or_zero(log_prefix + ln(h));
+END $$;
+
 -- Always-valid statistics: the asymptotic confidence sequence of Waudby-Smith, Arbour,
 -- Sinha, Kennedy and Ramdas, "Time-uniform central limit theory and asymptotic confidence
 -- sequences" (2023, arXiv:2103.06476), as GrowthBook and Eppo use it. `s2` is the variance
@@ -157,7 +191,7 @@ CREATE FUNCTION switchboard.sequential_p_value(estimate double precision, s2 dou
                                                alpha double precision, tuning double precision) RETURNS double precision
 LANGUAGE sql IMMUTABLE STRICT AS $$
     SELECT CASE WHEN n > 0 AND s2 > 0 THEN
-        least(1, exp(ln(sqrt(n * rho * rho + 1)) - rho * rho * n * n * estimate * estimate / (2 * s2 * (n * rho * rho + 1)))) END
+        least(1, switchboard.exp_or_zero(ln(sqrt(n * rho * rho + 1)) - rho * rho * n * n * estimate * estimate / (2 * s2 * (n * rho * rho + 1)))) END
     FROM (SELECT switchboard.sequential_rho(alpha, tuning) AS rho) r
 $$;
 
