@@ -17,6 +17,11 @@ ALTER TABLE switchboard.experiments ADD CONSTRAINT experiments_status_check
 ALTER TABLE switchboard.experiments ADD COLUMN analysis text NOT NULL DEFAULT 'sequential'
     CHECK (analysis IN ('sequential', 'fixed_horizon'));
 ALTER TABLE switchboard.experiments ADD COLUMN phase integer NOT NULL DEFAULT 1 CHECK (phase >= 1);
+-- The arm weights of each change of a fixed split, first to last (NULL until weights change):
+-- a unit's arm is its first arm carried through each change (see SplitHistory.swift).
+ALTER TABLE switchboard.experiments ADD COLUMN weight_history jsonb;
+-- A retired arm gets no new units; its decisions and rewards stay in the results.
+ALTER TABLE switchboard.arms ADD COLUMN retired boolean NOT NULL DEFAULT false;
 
 CREATE TABLE switchboard.experiment_metrics (
     experiment text NOT NULL REFERENCES switchboard.experiments (key) ON DELETE CASCADE,

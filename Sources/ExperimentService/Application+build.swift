@@ -75,7 +75,7 @@ public func buildRouter(_ components: ServiceComponents, keys: APIKeys, metrics:
         MetricsController(registry: metrics, groupCommit: components.groupCommit, policies: components.policies).addRoutes(to: router)
     }
     let experiments = ExperimentsController<BasicRequestContext>(catalog: components.catalog, statistics: stores.statistics, cache: components.cache,
-                                                                 results: stores.results)
+                                                                 results: stores.results, rebuilder: components.rebuilder)
     experiments.addReadRoutes(to: client)
     experiments.addManagementRoutes(to: admin)
     AssignmentController(service: components.assignments).addRoutes(to: client)

@@ -18,6 +18,14 @@ public final class InMemoryExperimentRepository: ExperimentRepository, @unchecke
         }
     }
 
+    public func change(from current: Experiment, to next: Experiment, change: String) async throws {
+        try lock.withLock {
+            guard experiments[next.key]?.phase == current.phase else { throw ServiceError.concurrentChange(key: next.key) }
+            experiments[next.key] = next
+            phases[next.key, default: []].append(ExperimentPhase(phase: next.phase, startedAt: Self.timestamp(Date()), change: change))
+        }
+    }
+
     public func phases(key: String) async throws -> [ExperimentPhase] { lock.withLock { phases[key] ?? [] } }
 
     static func timestamp(_ date: Date) -> String {

@@ -1,17 +1,21 @@
 import Hummingbird
 
-/// `POST /v1/experiments`, `GET /v1/experiments`, `GET /v1/experiments/{key}`.
+/// `POST /v1/experiments`, `GET /v1/experiments`, `GET /v1/experiments/{key}` and its
+/// results, `PATCH /v1/experiments/{key}`, the lifecycle routes and `DELETE`.
 public struct ExperimentsController<Context: RequestContext>: Sendable {
     let catalog: ExperimentCatalog
     let statistics: any StatisticsStore
     let cache: StatisticsCache
     let results: any ResultsStore
+    let rebuilder: StatisticsRebuilder?
 
-    public init(catalog: ExperimentCatalog, statistics: any StatisticsStore, cache: StatisticsCache, results: any ResultsStore) {
+    public init(catalog: ExperimentCatalog, statistics: any StatisticsStore, cache: StatisticsCache, results: any ResultsStore,
+                rebuilder: StatisticsRebuilder? = nil) {
         self.catalog = catalog
         self.statistics = statistics
         self.cache = cache
         self.results = results
+        self.rebuilder = rebuilder
     }
 
     /// Reading experiments (client scope).
@@ -24,6 +28,7 @@ public struct ExperimentsController<Context: RequestContext>: Sendable {
     @Sendable func showResults(_ request: Request, context: Context) async throws -> ResultsView {
         let key = try context.parameters.require("key")
         let experiment = try await catalog.entry(key).experiment  // 404 for an unknown experiment
+        guard experiment.status != .deleted else { throw ServiceError.experimentDeleted(key: key) }
         var phase: Int?
         if let text = request.uri.queryParameters["phase"] {
             guard let n = Int(text), (1...experiment.phase).contains(n) else {
@@ -37,11 +42,31 @@ public struct ExperimentsController<Context: RequestContext>: Sendable {
     /// Managing experiments (admin scope).
     public func addManagementRoutes(to router: some RouterMethods<Context>) {
         router.post("/v1/experiments", use: create)
-        for action in [ExperimentCatalog.LifecycleAction.start, .pause, .stop] {
+        router.patch("/v1/experiments/{key}", use: change)
+        for action in [ExperimentCatalog.LifecycleAction.start, .pause, .stop, .archive] {
             router.post("/v1/experiments/{key}/\(action.rawValue)") { _, context in
                 try await self.transition(context: context, action)
             }
         }
+        router.delete("/v1/experiments/{key}") { _, context in
+            _ = try await self.transition(context: context, .delete)
+            return HTTPResponse.Status.noContent
+        }
+    }
+
+    /// A change to a running experiment: a new phase (200 with the experiment; unchanged
+    /// when nothing differs). A policy with statistics whose configuration changed (a new
+    /// arm, a new config) gets them rebuilt from PostgreSQL under the new configuration.
+    @Sendable func change(_ request: Request, context: Context) async throws -> ExperimentView {
+        let key = try context.parameters.require("key")
+        let body = try await JSONBody.decode(ExperimentChange.self, from: request)
+        let (experiment, kinds) = try await catalog.change(key, body)
+        if !Set(kinds).isDisjoint(with: [.arms, .policy]), let rebuilder, try await catalog.entry(key).policy.stateLength > 0 {
+            _ = try await rebuilder.rebuild(experiment: key, force: true)
+        }
+        var view = ExperimentView(experiment, counters: nil)
+        view.changed = kinds.map(\.rawValue)
+        return view
     }
 
     func transition(context: Context, _ action: ExperimentCatalog.LifecycleAction) async throws -> ExperimentView {
@@ -61,8 +86,10 @@ public struct ExperimentsController<Context: RequestContext>: Sendable {
         )
     }
 
+    /// Every experiment but archived and deleted ones; `?include=archived` lists archived ones too.
     @Sendable func list(_ request: Request, context: Context) async throws -> ExperimentList {
-        let experiments = try await catalog.all()
+        let archived = request.uri.queryParameters["include"] == "archived"
+        let experiments = try await catalog.all().filter { $0.status != .deleted && (archived || $0.status != .archived) }
         return ExperimentList(experiments: experiments.map { ExperimentView($0, counters: nil) })
     }
 
@@ -70,6 +97,7 @@ public struct ExperimentsController<Context: RequestContext>: Sendable {
         let key = try context.parameters.require("key")
         let entry = try await catalog.entry(key)
         let experiment = entry.experiment
+        guard experiment.status != .deleted else { throw ServiceError.experimentDeleted(key: key) }
         await cache.flush(experiment: key)  // this replica's counts first, so the answer includes them
         let counters = try await statistics.counters(experiment: key, armCount: experiment.arms.count)
         var view = ExperimentView(experiment, counters: counters)
@@ -84,13 +112,14 @@ public struct ExperimentView: ResponseEncodable, Decodable, Sendable {
         public var name: String
         public var weight: Double
         public var backend: String?
+        public var retired: Bool?
         public var assignments: Int64?
         public var rewards: Int64?
         public var rewardSum: Double?
         public var meanReward: Double?
 
         enum CodingKeys: String, CodingKey {
-            case name, weight, backend, assignments, rewards
+            case name, weight, backend, retired, assignments, rewards
             case rewardSum = "reward_sum"
             case meanReward = "mean_reward"
         }
@@ -113,9 +142,11 @@ public struct ExperimentView: ResponseEncodable, Decodable, Sendable {
     public var phase: Int
     /// The policy statistics as this replica sees them (GET of one experiment only).
     public var statistics: [Double]?
+    /// What a change altered (PATCH only; empty when nothing did).
+    public var changed: [String]?
 
     enum CodingKeys: String, CodingKey {
-        case key, status, control, arms, policy, salt, statistics, metrics, analysis, phase
+        case key, status, control, arms, policy, salt, statistics, metrics, analysis, phase, changed
         case contextFeatures = "context_features"
         case stickyTTLSeconds = "sticky_ttl_seconds"
         case rewardWindowSeconds = "reward_window_seconds"
@@ -140,7 +171,7 @@ public struct ExperimentView: ResponseEncodable, Decodable, Sendable {
         arms = e.arms.enumerated().map { i, arm in
             let c = counters?[i]
             return ArmView(
-                name: arm.name, weight: arm.weight, backend: arm.backend,
+                name: arm.name, weight: arm.weight, backend: arm.backend, retired: arm.retired ? true : nil,
                 assignments: c?.assignments, rewards: c?.rewards, rewardSum: c?.rewardSum,
                 meanReward: c.flatMap { $0.rewards > 0 ? $0.rewardSum / Double($0.rewards) : nil }
             )

@@ -40,6 +40,8 @@ extension Problem {
             return Problem(.gone, code: "experiment-deleted", title: "Experiment deleted", detail: detail)
         case .experimentReadOnly:
             return Problem(.conflict, code: "experiment-read-only", title: "Experiment is read-only", detail: detail)
+        case .concurrentChange:
+            return Problem(.conflict, code: "concurrent-change", title: "Concurrent change", detail: detail)
         case .undeclaredMetric:
             return Problem(.unprocessableContent, code: "undeclared-metric", title: "Undeclared metric", detail: detail)
         case .unknownDecision:

@@ -16,6 +16,8 @@ public struct Experiment: Sendable, Equatable {
         public var weight: Double
         /// A model backend name, for prediction experiments.
         public var backend: String?
+        /// A retired arm gets no new units (``ExperimentChange``); its results stay.
+        public var retired: Bool = false
 
         public init(name: String, weight: Double = 1, backend: String? = nil) {
             self.name = name
@@ -23,7 +25,7 @@ public struct Experiment: Sendable, Equatable {
             self.backend = backend
         }
 
-        enum CodingKeys: String, CodingKey { case name, weight, backend }
+        enum CodingKeys: String, CodingKey { case name, weight, backend, retired }
 
         /// `weight` may be omitted and then is 1 (an even split).
         public init(from decoder: any Decoder) throws {
@@ -31,6 +33,7 @@ public struct Experiment: Sendable, Equatable {
             name = try c.decode(String.self, forKey: .name)
             weight = try c.decodeIfPresent(Double.self, forKey: .weight) ?? 1
             backend = try c.decodeIfPresent(String.self, forKey: .backend)
+            retired = try c.decodeIfPresent(Bool.self, forKey: .retired) ?? false
         }
     }
 
@@ -63,6 +66,20 @@ public struct Experiment: Sendable, Equatable {
     public var analysis: Analysis = .sequential
     /// The current phase: 1 at creation, one more with each change (``ExperimentChange``).
     public var phase: Int = 1
+    /// The arm weights at each change of the weights, first to last; nil until they change.
+    public var weightHistory: [[Double]]? = nil
+
+    /// The weights units are split by: a retired arm's is 0.
+    public var effectiveWeights: [Double] { arms.map { $0.retired ? 0 : $0.weight } }
+
+    /// How a fixed split's units follow weight changes.
+    public var splitHistory: SplitHistory { SplitHistory(weights: weightHistory ?? [effectiveWeights]) }
+
+    /// The weights a fixed split is configured with: the first ones, 0 for arms added since.
+    public var initialWeights: [Double] {
+        let first = weightHistory?.first ?? effectiveWeights
+        return arms.indices.map { first.indices.contains($0) ? first[$0] : 0 }
+    }
 
     /// The metric the policy learns.
     public var primaryMetric: Metric { metrics.first(where: \.primary) ?? .defaultPrimary }

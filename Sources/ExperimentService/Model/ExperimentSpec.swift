@@ -56,6 +56,9 @@ public struct ExperimentSpec: Codable, Sendable {
             guard arm.weight.isFinite, arm.weight >= 0, arm.weight <= Self.maxWeight else {
                 throw .invalidField(path: "arms[\(i)].weight", reason: "must be a finite number >= 0 and <= \(Int(Self.maxWeight)); got \(arm.weight)")
             }
+            if arm.retired {
+                throw .invalidField(path: "arms[\(i)].retired", reason: "cannot be true at creation (retire an arm with PATCH /v1/experiments/\(key))")
+            }
             if let backend = arm.backend, !Self.isValidKey(backend) {
                 throw .invalidField(path: "arms[\(i)].backend", reason: "must name a model backend ([a-z0-9][a-z0-9_-]{0,62}); got '\(backend)'")
             }

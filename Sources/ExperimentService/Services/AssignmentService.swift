@@ -97,13 +97,42 @@ public struct AssignmentService: Sendable {
                           probabilities: StickyRule.certain(experiment.controlIndex, arms: arms), claim: nil)
         case .running:
             let statistics = try await cache.statistics(experiment: key, length: entry.policy.stateLength)
-            let (arm, propensity, probabilities) = try policyChoice(entry, state: statistics, context: vector, unit: unit, seed: seed)
-            let claims = sticky && !entry.policy.plugin.capabilities.contains(.unitDeterministic)
+            var (arm, propensity, probabilities) = try policyChoice(entry, state: statistics, context: vector, unit: unit, seed: seed)
+            let deterministic = entry.policy.plugin.capabilities.contains(.unitDeterministic)
+            if deterministic, let history = entry.splitHistory {
+                // A fixed split whose weights changed: the unit's first arm, carried through each change.
+                arm = history.arm(initial: arm, unitHash: StableHash.unitHash(salt: experiment.salt, unit: unit))
+                probabilities = history.shares
+                propensity = probabilities[arm]
+            } else if !deterministic, experiment.arms[arm].retired {
+                (arm, propensity, probabilities) = try Self.withoutRetired(experiment, probabilities: probabilities, seed: seed)
+            }
+            let claims = sticky && !deterministic
             let ttl = experiment.stickyTTLSeconds ?? Self.defaultStickySeconds
             return Choice(entry: entry, unit: unit, context: context, vector: vector, seed: seed, policy: entry.policy.plugin.id,
                           arm: arm, propensity: propensity, probabilities: probabilities,
                           claim: claims ? StickyClaim(ttlSeconds: ttl, arms: arms) : nil)
         }
+    }
+
+    /// An adaptive policy chose a retired arm: draws again among the arms still running, in
+    /// proportion to the policy's probabilities. Over both draws each running arm is chosen
+    /// with its probability renormalised over the running arms, which is the logged propensity.
+    static func withoutRetired(_ experiment: Experiment, probabilities: [Double],
+                               seed: UInt64) throws -> (arm: Int, propensity: Double, probabilities: [Double]) {
+        let kept = probabilities.indices.map { experiment.arms.indices.contains($0) && !experiment.arms[$0].retired ? probabilities[$0] : 0 }
+        let total = kept.reduce(0, +)
+        guard total > 0 else {
+            throw ServiceError.policyFailed(policy: experiment.policyID, message: "gave no probability to any arm that is not retired")
+        }
+        let shares = kept.map { $0 / total }
+        var rng = SplitMix64(seed: seed ^ 0x7e71_12ed)
+        var target = rng.nextUnit(), arm = shares.lastIndex { $0 > 0 } ?? 0
+        for (i, p) in shares.enumerated() where p > 0 {
+            target -= p
+            if target < 0 { arm = i; break }
+        }
+        return (arm, shares[arm], shares)
     }
 
     /// Claims the unit now, in a round trip of its own, so the choice is final before it is

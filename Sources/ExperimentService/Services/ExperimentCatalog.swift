@@ -20,12 +20,16 @@ public final class ExperimentCatalog: Sendable {
         let probabilities: ProbabilityCache
         /// The assignment counter of each arm (made once, not per request).
         let assignmentCounters: [Counter]
+        /// For a fixed split whose weights changed, how units follow the changes.
+        let splitHistory: SplitHistory?
 
         init(experiment: Experiment, policy: ConfiguredPolicy, probabilities: ProbabilityCache, assignmentCounters: [Counter]) {
             self.experiment = experiment
             self.policy = policy
             self.probabilities = probabilities
             self.assignmentCounters = assignmentCounters
+            let history = experiment.splitHistory
+            self.splitHistory = history.changed ? history : nil
         }
 
         /// The same configured policy with a newer row of the experiment (only its
@@ -48,13 +52,15 @@ public final class ExperimentCatalog: Sendable {
 
     /// What a lifecycle route does.
     public enum LifecycleAction: String, Sendable {
-        case start, pause, stop
+        case start, pause, stop, archive, delete
 
         var allowedFrom: Set<Experiment.Status> {
             switch self {
             case .start: [.draft, .paused, .running]
             case .pause: [.running, .paused]
             case .stop: [.draft, .running, .paused, .stopped]
+            case .archive: [.draft, .running, .paused, .stopped, .archived]
+            case .delete: [.draft, .running, .paused, .stopped, .archived, .deleted]
             }
         }
 
@@ -63,6 +69,8 @@ public final class ExperimentCatalog: Sendable {
             case .start: .running
             case .pause: .paused
             case .stop: .stopped
+            case .archive: .archived
+            case .delete: .deleted
             }
         }
     }
@@ -94,9 +102,36 @@ public final class ExperimentCatalog: Sendable {
         do { _ = try entry.policy.initialState() } catch {
             throw ServiceError.policyFailed(policy: plugin.id, message: error.message)
         }
-        try await repository.create(experiment)
+        do {
+            try await repository.create(experiment)
+        } catch ServiceError.experimentExists(let key) {
+            if try await repository.find(key: key)?.status == .deleted {
+                throw ServiceError.invalidField(path: "key", reason: "'\(key)' belonged to a deleted experiment and cannot be used again (its decisions are kept under it)")
+            }
+            throw ServiceError.experimentExists(key: key)
+        }
         cache.withLockedValue { $0[experiment.key] = Cached(entry: entry) }
         return experiment
+    }
+
+    /// Applies a change to an experiment (``ExperimentChange``): checks it, configures the
+    /// policy with the new definition (its plugin checks the config), stores it as a new
+    /// phase, and returns the experiment with what changed (nothing: no new phase). Other
+    /// replicas read it within ``refreshInterval``.
+    public func change(_ key: String, _ change: ExperimentChange) async throws -> (Experiment, [ExperimentChange.Kind]) {
+        guard ExperimentSpec.isValidKey(key), let current = try await repository.find(key: key) else {
+            throw ServiceError.unknownExperiment(key: key)
+        }
+        guard current.status != .deleted else { throw ServiceError.experimentDeleted(key: key) }
+        let (next, kinds) = try change.applied(to: current)
+        guard !kinds.isEmpty else { return (current, []) }
+        let entry = try resolve(next)
+        do { _ = try entry.policy.initialState() } catch {
+            throw ServiceError.policyFailed(policy: entry.policy.plugin.id, message: error.message)
+        }
+        try await repository.change(from: current, to: next, change: kinds.map(\.rawValue).joined(separator: ","))
+        cache.withLockedValue { $0[key] = Cached(entry: entry) }
+        return (next, kinds)
     }
 
     /// The experiment with `key`; throws ``ServiceError/unknownExperiment(key:)``. A cached
@@ -163,10 +198,13 @@ public final class ExperimentCatalog: Sendable {
         return try Self.entry(experiment, plugin: plugin)
     }
 
+    /// Configures the experiment's policy. A fixed split gets its first weights: the
+    /// assignment carries each unit through the later changes (``SplitHistory``).
     private static func entry(_ experiment: Experiment, plugin: PolicyPlugin) throws -> Entry {
         let config = try String(decoding: JSONEncoder().encode(experiment.policy?.config ?? .object([:])), as: UTF8.self)
+        let deterministic = plugin.capabilities.contains(.unitDeterministic)
         let configuration = PolicyConfiguration(
-            armNames: experiment.arms.map(\.name), armWeights: experiment.arms.map(\.weight),
+            armNames: experiment.arms.map(\.name), armWeights: deterministic ? experiment.initialWeights : experiment.effectiveWeights,
             contextDimension: experiment.contextFeatures.count, configJSON: config)
         do {
             let counters = experiment.arms.map {

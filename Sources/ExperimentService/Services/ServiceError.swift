@@ -12,6 +12,8 @@ public enum ServiceError: Error, Equatable, CustomStringConvertible {
     /// Archived and deleted experiments cannot be changed.
     case experimentReadOnly(key: String, status: String)
     case undeclaredMetric(experiment: String, metric: String, declared: [String])
+    /// Another change of the same experiment committed first.
+    case concurrentChange(key: String)
     case unknownDecision(id: String)
     case rewardConflict(decisionID: String, metric: String, existing: Double, sent: Double)
     case unknownPolicy(name: String, version: String?, registered: [String])
@@ -51,6 +53,8 @@ public enum ServiceError: Error, Equatable, CustomStringConvertible {
         case .experimentDeleted(let key):
             "experiment '\(key)' was deleted: it assigns nothing and its key cannot be used again (its decisions and rewards are kept)"
         case .experimentReadOnly(let key, let status): "experiment '\(key)' is \(status) and cannot be changed"
+        case .concurrentChange(let key):
+            "experiment '\(key)' was changed by another request meanwhile; read it again and retry"
         case .undeclaredMetric(let experiment, let metric, let declared):
             "experiment '\(experiment)' declares no metric '\(metric)'; its metrics: \(declared.joined(separator: ", "))"
         case .unknownDecision(let id): "no decision has the id '\(id)'"

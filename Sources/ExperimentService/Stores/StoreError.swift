@@ -10,6 +10,8 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         public static let serverError = Code(raw: "server_error")
         /// The server's answer did not have the expected shape.
         public static let unexpectedReply = Code(raw: "unexpected_reply")
+        /// A conditional write found the row changed by another writer.
+        public static let conflict = Code(raw: "conflict")
         public var description: String { raw }
     }
 

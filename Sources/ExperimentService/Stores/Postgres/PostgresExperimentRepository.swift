@@ -23,21 +23,21 @@ public struct PostgresExperimentRepository: ExperimentRepository {
         do {
             try await database.withConnection { conn in
                 try conn.transaction { conn throws(StoreError) in
-                    try conn.query(
-                        """
-                        INSERT INTO switchboard.experiments
-                          (key, control_arm, policy, context_features, sticky_ttl_seconds, reward_window_seconds,
-                           salt, hash_version, status, created_at, default_reward, analysis)
-                        SELECT $1, $2, $3::jsonb, ARRAY(SELECT jsonb_array_elements_text($4::jsonb)),
-                               $5::integer, $6::integer, $7, $8::integer, $9, to_timestamp($10::float8), $11::float8, $12
-                        """, Array(parameters[0..<10]) + [parameters[11], parameters[13]])
-                    try Self.insertArms(conn, key: experiment.key, from: 0, arms: parameters[10])
-                    try Self.replaceMetrics(conn, key: experiment.key, metrics: parameters[12])
-                    try conn.query(
-                        """
-                        INSERT INTO switchboard.experiment_phases (experiment, phase, started_at, change, definition)
-                        VALUES ($1, 1, to_timestamp($2::float8), 'created', $3::jsonb)
-                        """, [experiment.key, parameters[9], try Self.definition(experiment)])
+                        try conn.query(
+                            """
+                            INSERT INTO switchboard.experiments
+                              (key, control_arm, policy, context_features, sticky_ttl_seconds, reward_window_seconds,
+                               salt, hash_version, status, created_at, default_reward, analysis)
+                            SELECT $1, $2, $3::jsonb, ARRAY(SELECT jsonb_array_elements_text($4::jsonb)),
+                                   $5::integer, $6::integer, $7, $8::integer, $9, to_timestamp($10::float8), $11::float8, $12
+                            """, Array(parameters[0..<10]) + [parameters[11], parameters[13]])
+                        try Self.insertArms(conn, key: experiment.key, from: 0, arms: parameters[10])
+                        try Self.replaceMetrics(conn, key: experiment.key, metrics: parameters[12])
+                        try conn.query(
+                            """
+                            INSERT INTO switchboard.experiment_phases (experiment, phase, started_at, change, definition)
+                            VALUES ($1, 1, to_timestamp($2::float8), 'created', $3::jsonb)
+                            """, [experiment.key, parameters[9], try Self.definition(experiment)])
                 }
             }
         } catch let error as StoreError where error.sqlState == "23505" {
@@ -84,6 +84,43 @@ public struct PostgresExperimentRepository: ExperimentRepository {
         try await load(where: "e.key = $1", [key]).first
     }
 
+    public func change(from current: Experiment, to next: Experiment, change: String) async throws {
+        let encoder = JSONEncoder()
+        func json<T: Encodable>(_ value: T) throws -> String { String(decoding: try encoder.encode(value), as: UTF8.self) }
+        let arms = try json(next.arms), metrics = try json(next.metrics)
+        let policy = try next.policy.map(json), history = try next.weightHistory.map(json)
+        let definition = try Self.definition(next)
+        do {
+            try await database.withConnection { conn in
+                try conn.transaction { conn throws(StoreError) in
+                    let updated = try conn.query(
+                        """
+                        UPDATE switchboard.experiments
+                        SET policy = $3::jsonb, analysis = $4, phase = $5::integer, weight_history = $6::jsonb, updated_at = now()
+                        WHERE key = $1 AND phase = $2::integer
+                        RETURNING key
+                        """, [next.key, String(current.phase), policy, next.analysis.rawValue, String(next.phase), history])
+                    guard updated.rows.count == 1 else {
+                        throw StoreError(.conflict, store: .postgres, message: "experiment '\(next.key)' is no longer at phase \(current.phase)")
+                    }
+                    try conn.query(
+                        """
+                        UPDATE switchboard.arms a SET weight = (t.arm->>'weight')::float8, retired = coalesce((t.arm->>'retired')::boolean, false)
+                        FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS t(arm, ordinality)
+                        WHERE a.experiment = $1 AND a.arm_index = t.ordinality - 1
+                        """, [next.key, arms])
+                    try Self.insertArms(conn, key: next.key, from: current.arms.count, arms: arms)
+                    try Self.replaceMetrics(conn, key: next.key, metrics: metrics)
+                    try conn.query(
+                        "INSERT INTO switchboard.experiment_phases (experiment, phase, change, definition) VALUES ($1, $2::integer, $3, $4::jsonb)",
+                        [next.key, String(next.phase), change, definition])
+                }
+            }
+        } catch let error as StoreError where error.code == .conflict {
+            throw ServiceError.concurrentChange(key: next.key)
+        }
+    }
+
     public func phases(key: String) async throws -> [ExperimentPhase] {
         let rows = try await database.withConnection { conn in
             try conn.query(
@@ -122,13 +159,14 @@ public struct PostgresExperimentRepository: ExperimentRepository {
                 SELECT e.key, e.control_arm, e.policy::text, to_jsonb(e.context_features)::text,
                        e.sticky_ttl_seconds, e.reward_window_seconds, e.salt, e.hash_version, e.status,
                        extract(epoch FROM e.created_at)::float8, e.default_reward,
-                       (SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object('name', a.name, 'weight', a.weight, 'backend', a.backend))
+                       (SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object('name', a.name, 'weight', a.weight, 'backend', a.backend,
+                                                                       'retired', a.retired))
                                ORDER BY a.arm_index)
                         FROM switchboard.arms a WHERE a.experiment = e.key)::text,
                        (SELECT jsonb_agg(jsonb_build_object('name', m.name, 'kind', m.kind, 'direction', m.direction,
                                                             'primary', m.is_primary) ORDER BY NOT m.is_primary, m.name)
                         FROM switchboard.experiment_metrics m WHERE m.experiment = e.key)::text,
-                       e.analysis, e.phase
+                       e.analysis, e.phase, e.weight_history::text
                 FROM switchboard.experiments e
                 WHERE \(condition)
                 ORDER BY e.key
@@ -156,6 +194,7 @@ public struct PostgresExperimentRepository: ExperimentRepository {
             experiment.metrics = try json(12, [Metric].self) ?? [.defaultPrimary]
             experiment.analysis = row[13].flatMap(Analysis.init(rawValue:)) ?? .sequential
             experiment.phase = row[14].flatMap { Int($0) } ?? 1
+            experiment.weightHistory = try json(15, [[Double]].self)
             return experiment
         }
     }
