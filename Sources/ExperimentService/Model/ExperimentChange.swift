@@ -125,6 +125,9 @@ public struct ExperimentChange: Codable, Sendable {
         guard !kinds.isEmpty else { return (current, []) }
         next.phase = current.phase + 1
         if next.effectiveWeights != current.effectiveWeights {
+            guard (current.weightHistory?.count ?? 1) < SplitHistory.maxChanges else {
+                throw .invalidField(path: "arms", reason: "the weights of '\(current.key)' changed \(SplitHistory.maxChanges - 1) times already, the most an experiment keeps; start a new experiment")
+            }
             next.weightHistory = (current.weightHistory ?? [current.effectiveWeights]) + [next.effectiveWeights]
         }
         return (next, kinds)

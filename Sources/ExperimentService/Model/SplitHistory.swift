@@ -11,31 +11,42 @@ import PluginSupport
 /// split with the new shares can move fewer, since every shrinking arm must lose at least
 /// that much of its traffic. Units of arms that do not shrink never move.
 public struct SplitHistory: Sendable, Equatable {
-    /// The arm weights of each change, first to last (each as long as the arm list, new
-    /// arms weighing 0 before they were added).
+    /// The arm weights of each change, first to last (an arm added later is missing from
+    /// the weights before it).
     public let weights: [[Double]]
+    /// The shares of each change, computed once (assignment reads them per request).
+    private let steps: [[Double]]
 
-    public init(weights: [[Double]]) { self.weights = weights }
+    public init(weights: [[Double]]) {
+        self.weights = weights
+        self.steps = weights.map(Self.shares)
+    }
+
+    /// The most weight changes an experiment keeps (each assignment walks them).
+    public static let maxChanges = 100
 
     /// Whether the weights ever changed (otherwise the first split is the split).
     public var changed: Bool { weights.count > 1 }
 
     /// The current shares.
-    public var shares: [Double] { Self.shares(weights.last ?? []) }
+    public var shares: [Double] { steps.last ?? [] }
 
     /// The arm of a unit whose arm under the first weights was `initial`.
     public func arm(initial: Int, unitHash: UInt64) -> Int {
         var arm = initial
-        for step in weights.indices.dropFirst() {
-            let old = Self.shares(weights[step - 1]), new = Self.shares(weights[step])
+        for step in steps.indices.dropFirst() {
+            let old = steps[step - 1], new = steps[step]
             guard old.indices.contains(arm), new.indices.contains(arm), new[arm] < old[arm], old[arm] > 0 else { continue }
             let release = (old[arm] - new[arm]) / old[arm]
             guard StableHash.unitInterval(StableHash.mix(unitHash ^ Self.key(step, 1))) < release else { continue }
-            let growth = new.indices.map { max(0, new[$0] - (old.indices.contains($0) ? old[$0] : 0)) }
-            let total = growth.reduce(0, +)
+            // Growth per arm; its total is the released share, old[arm] − new[arm] summed over shrinking arms.
+            var total = 0.0
+            for j in new.indices { total += max(0, new[j] - (old.indices.contains(j) ? old[j] : 0)) }
             guard total > 0 else { continue }
             var target = StableHash.unitInterval(StableHash.mix(unitHash ^ Self.key(step, 2))) * total
-            for (j, g) in growth.enumerated() where g > 0 {
+            for j in new.indices {
+                let g = max(0, new[j] - (old.indices.contains(j) ? old[j] : 0))
+                guard g > 0 else { continue }
                 arm = j
                 target -= g
                 if target < 0 { break }
@@ -46,9 +57,8 @@ public struct SplitHistory: Sendable, Equatable {
 
     /// The fraction of units that moved at each change (the total variation distance).
     public var moved: [Double] {
-        weights.indices.dropFirst().map { step in
-            let old = Self.shares(weights[step - 1]), new = Self.shares(weights[step])
-            return zip(old, new).reduce(0) { $0 + max(0, $1.0 - $1.1) }
+        steps.indices.dropFirst().map { step in
+            zip(steps[step - 1], steps[step]).reduce(0) { $0 + max(0, $1.0 - $1.1) }
         }
     }
 

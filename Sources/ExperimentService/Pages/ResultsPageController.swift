@@ -57,15 +57,24 @@ public struct ResultsPageController<Context: RequestContext>: Sendable {
 
     func login(_ request: Request) async throws -> Response {
         let body = try await request.body.collect(upTo: Self.maxFormBytes)
-        var form = URLComponents()
-        form.percentEncodedQuery = String(buffer: body).replacingOccurrences(of: "+", with: "%20")
-        let key = form.queryItems?.first { $0.name == "key" }?.value ?? ""
+        let key = Self.formField("key", in: String(buffer: body)) ?? ""
         guard !keys.isOpen else { return Response(status: .seeOther, headers: [.location: "/results"]) }
         guard keys.scope(of: key) != nil else {
             return Self.html(Self.loginPage(message: "That key is not valid."), status: .unauthorized)
         }
         let encoded = key.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
         return Response(status: .seeOther, headers: [.location: "/results", .setCookie: Self.cookie(value: encoded, maxAge: 86_400)])
+    }
+
+    /// A field of an `application/x-www-form-urlencoded` body; nil when absent or not
+    /// correctly encoded.
+    static func formField(_ name: String, in body: String) -> String? {
+        for pair in body.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2, parts[0] == name[...] else { continue }
+            return parts[1].replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+        }
+        return nil
     }
 
     static func cookie(value: String, maxAge: Int) -> String {

@@ -100,8 +100,9 @@ public struct RewardService: Sendable {
                 continue
             }
             do {
-                let metric = try await declaredMetric(items[p.index], experiment: decision.experiment)
-                let learning = try await learning(for: decision, metric: metric, reward: items[p.index].value)
+                let entry = try await catalog.entry(decision.experiment)
+                let metric = try Self.declaredMetric(items[p.index], of: entry.experiment)
+                let learning = try await learning(for: decision, entry: entry, metric: metric, reward: items[p.index].value)
                 let reward = Reward(for: decision, metric: metric.name, value: items[p.index].value, learned: learning.learned,
                                     policyTime: learning.learned ? learning.time : nil)
                 ready.append((p.index, reward, learning.delta, metric.primary))
@@ -141,8 +142,9 @@ public struct RewardService: Sendable {
             do {
                 cache.count(experiment: decision.experiment, arm: decision.armIndex, commit: item.commit, rewards: 1, rewardSum: value)
                 guard item.learned else { continue }
-                let metric = try await catalog.entry(decision.experiment).experiment.primaryMetric
-                let learning = try await learning(for: decision, metric: metric, reward: value, windowEnded: true, time: item.policyTime)
+                let entry = try await catalog.entry(decision.experiment)
+                let learning = try await learning(for: decision, entry: entry, metric: entry.experiment.primaryMetric, reward: value,
+                                                  windowEnded: true, time: item.policyTime)
                 if let delta = learning.delta { cache.add(experiment: decision.experiment, commit: item.commit, delta: delta) }
             } catch {
                 logger.error("a default reward was stored but could not be learned", metadata: ["decision_id": "\(decision.id)", "error": "\(error)"])
@@ -163,29 +165,27 @@ public struct RewardService: Sendable {
 
     /// The metric a reward names (the experiment's primary metric when it names none),
     /// checked against the experiment's declared metrics and the metric's kind.
-    func declaredMetric(_ item: Item, experiment key: String) async throws -> Metric {
-        let experiment = try await catalog.entry(key).experiment
+    static func declaredMetric(_ item: Item, of experiment: Experiment) throws(ServiceError) -> Metric {
         guard let name = item.metric else {
             let primary = experiment.primaryMetric
-            if let refusal = primary.refusal(of: item.value) { throw ServiceError.invalidField(path: "reward", reason: refusal) }
+            if let refusal = primary.refusal(of: item.value) { throw .invalidField(path: "reward", reason: refusal) }
             return primary
         }
         guard let metric = experiment.metrics.first(where: { $0.name == name }) else {
-            throw ServiceError.undeclaredMetric(experiment: key, metric: name, declared: experiment.metrics.map(\.name))
+            throw .undeclaredMetric(experiment: experiment.key, metric: name, declared: experiment.metrics.map(\.name))
         }
-        if let refusal = metric.refusal(of: item.value) { throw ServiceError.invalidField(path: "reward", reason: refusal) }
+        if let refusal = metric.refusal(of: item.value) { throw .invalidField(path: "reward", reason: refusal) }
         return metric
     }
 
     /// Whether the policy learns from this reward, and its additive update if so (which
     /// also validates the reward through the plugin). Nothing is learned from guardrail
-    /// metrics, after the experiment's reward window, once it is stopped (or archived, deleted), or from decisions the
-    /// policy did not make (the control arm while paused).
+    /// metrics, after the experiment's reward window, once it is stopped (or archived or
+    /// deleted), or from decisions the policy did not make (the control arm while paused).
     /// `time` is the policy time to use (seconds since the experiment's creation; now by default).
-    func learning(for decision: Decision, metric: Metric, reward: Double, windowEnded: Bool = false,
+    func learning(for decision: Decision, entry: ExperimentCatalog.Entry, metric: Metric, reward: Double, windowEnded: Bool = false,
                   time: Double? = nil) async throws -> (delta: [Double]?, learned: Bool, time: Double) {
         guard metric.primary else { return (nil, false, 0) }
-        let entry = try await catalog.entry(decision.experiment)
         let experiment = entry.experiment
         let policy = entry.policy
         guard [.running, .paused, .draft].contains(experiment.status), decision.policy == policy.plugin.id else { return (nil, false, 0) }
