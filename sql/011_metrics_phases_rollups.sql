@@ -53,48 +53,53 @@ FROM switchboard.experiments e;
 
 ALTER TABLE switchboard.decisions ADD COLUMN phase integer NOT NULL DEFAULT 1;
 
--- Sufficient statistics. `shard` spreads the rows one experiment's concurrent writers
--- update (each connection writes the shard of its backend process id), so replicas do not
--- queue on one row's lock; readers sum over shards.
+-- Sufficient statistics, appended to in the transaction that writes the rows they count:
+-- the group commit appends one row per experiment, phase and arm (and metric) of each
+-- batch, which it sums itself (it sets switchboard.writer_rolls_up for its transaction);
+-- any other writer (the default-reward sweep, psql) is rolled up by the statement triggers
+-- below. Appending takes no lock another writer waits for; switchboard.compact_rollups()
+-- (every replica runs it every few seconds) merges the rows of each key into one. Readers
+-- sum whatever rows there are.
 CREATE TABLE switchboard.arm_rollups (
     experiment         text NOT NULL,
     phase              integer NOT NULL,
     arm_index          integer NOT NULL,
-    hour               timestamptz NOT NULL,           -- of the decisions
-    shard              integer NOT NULL,
+    hour               timestamptz NOT NULL DEFAULT date_trunc('hour', now()),  -- of the decisions
     decisions          bigint NOT NULL,                -- decisions for the arm
-    expected_decisions double precision NOT NULL,      -- the sum of the arm's logged probability over every decision
-    PRIMARY KEY (experiment, phase, arm_index, hour, shard)
+    expected_decisions double precision NOT NULL       -- the sum of the arm's logged probability over every decision
 );
+CREATE INDEX arm_rollups_key ON switchboard.arm_rollups (experiment, phase, arm_index, hour);
+CREATE INDEX arm_rollups_hour ON switchboard.arm_rollups (hour);
 
 CREATE TABLE switchboard.metric_rollups (
     experiment        text NOT NULL,
+    metric            text NOT NULL,
     phase             integer NOT NULL,                -- of the rewarded decision
     arm_index         integer NOT NULL,
-    metric            text NOT NULL,
-    hour              timestamptz NOT NULL,            -- of the rewards
-    shard             integer NOT NULL,
+    hour              timestamptz NOT NULL DEFAULT date_trunc('hour', now()),   -- of the rewards
     rewards           bigint NOT NULL,
     value_sum         double precision NOT NULL,
-    value_sum_squares double precision NOT NULL,
-    PRIMARY KEY (experiment, metric, phase, arm_index, hour, shard)
+    value_sum_squares double precision NOT NULL
 );
+CREATE INDEX metric_rollups_key ON switchboard.metric_rollups (experiment, metric, phase, arm_index, hour);
+CREATE INDEX metric_rollups_hour ON switchboard.metric_rollups (hour);
+
+-- Whether this transaction's writer appends its own rollups (the group commit does).
+CREATE FUNCTION switchboard.writer_rolls_up() RETURNS boolean
+LANGUAGE sql STABLE AS $$ SELECT coalesce(current_setting('switchboard.writer_rolls_up', true), '') = 'on' $$;
 
 CREATE FUNCTION switchboard.roll_up_decisions() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO switchboard.arm_rollups AS r (experiment, phase, arm_index, hour, shard, decisions, expected_decisions)
-    SELECT experiment, phase, arm_index, hour, pg_backend_pid() % 16, sum(decisions), sum(expected)
+    IF switchboard.writer_rolls_up() THEN RETURN NULL; END IF;
+    INSERT INTO switchboard.arm_rollups (experiment, phase, arm_index, hour, decisions, expected_decisions)
+    SELECT experiment, phase, arm_index, hour, sum(decisions), sum(expected)
     FROM (SELECT experiment, phase, arm_index, date_trunc('hour', created_at) AS hour, 1 AS decisions, 0::float8 AS expected
           FROM new_rows
           UNION ALL
           SELECT n.experiment, n.phase, (p.ordinality - 1)::integer, date_trunc('hour', n.created_at), 0, p.value
           FROM new_rows n, unnest(n.probabilities) WITH ORDINALITY AS p(value, ordinality)) t
-    GROUP BY experiment, phase, arm_index, hour
-    ORDER BY experiment, phase, arm_index, hour
-    ON CONFLICT (experiment, phase, arm_index, hour, shard) DO UPDATE
-        SET decisions = r.decisions + excluded.decisions,
-            expected_decisions = r.expected_decisions + excluded.expected_decisions;
+    GROUP BY experiment, phase, arm_index, hour;
     RETURN NULL;
 END $$;
 
@@ -104,34 +109,64 @@ CREATE TRIGGER decisions_roll_up AFTER INSERT ON switchboard.decisions
 CREATE FUNCTION switchboard.roll_up_rewards() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO switchboard.metric_rollups AS r
-        (experiment, metric, phase, arm_index, hour, shard, rewards, value_sum, value_sum_squares)
-    SELECT d.experiment, n.metric, d.phase, d.arm_index, date_trunc('hour', n.created_at), pg_backend_pid() % 16,
+    IF switchboard.writer_rolls_up() THEN RETURN NULL; END IF;
+    INSERT INTO switchboard.metric_rollups (experiment, metric, phase, arm_index, hour, rewards, value_sum, value_sum_squares)
+    SELECT d.experiment, n.metric, d.phase, d.arm_index, date_trunc('hour', n.created_at),
            count(*), sum(n.value), sum(n.value * n.value)
     FROM new_rows n JOIN switchboard.decisions d ON d.id = n.decision_id
-    GROUP BY 1, 2, 3, 4, 5
-    ORDER BY 1, 2, 3, 4, 5
-    ON CONFLICT (experiment, metric, phase, arm_index, hour, shard) DO UPDATE
-        SET rewards = r.rewards + excluded.rewards,
-            value_sum = r.value_sum + excluded.value_sum,
-            value_sum_squares = r.value_sum_squares + excluded.value_sum_squares;
+    GROUP BY 1, 2, 3, 4, 5;
     RETURN NULL;
 END $$;
 
 CREATE TRIGGER rewards_roll_up AFTER INSERT ON switchboard.rewards
     REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION switchboard.roll_up_rewards();
 
+-- Merges the rollup rows of each key appended in the last two hours into one; returns how
+-- many rows fewer there are. Safe beside writers and other compactions: a row is deleted
+-- and summed by exactly one statement, and rows not yet committed are left for next time.
+CREATE FUNCTION switchboard.compact_rollups() RETURNS bigint
+LANGUAGE sql AS $$
+    WITH arm_keys AS (
+        SELECT experiment, phase, arm_index, hour FROM switchboard.arm_rollups
+        WHERE hour >= date_trunc('hour', now()) - interval '2 hours'
+        GROUP BY 1, 2, 3, 4 HAVING count(*) > 1),
+    arm_moved AS (
+        DELETE FROM switchboard.arm_rollups r USING arm_keys k
+        WHERE r.experiment = k.experiment AND r.phase = k.phase AND r.arm_index = k.arm_index AND r.hour = k.hour
+        RETURNING r.*),
+    arm_merged AS (
+        INSERT INTO switchboard.arm_rollups (experiment, phase, arm_index, hour, decisions, expected_decisions)
+        SELECT experiment, phase, arm_index, hour, sum(decisions), sum(expected_decisions) FROM arm_moved GROUP BY 1, 2, 3, 4
+        RETURNING 1),
+    metric_keys AS (
+        SELECT experiment, metric, phase, arm_index, hour FROM switchboard.metric_rollups
+        WHERE hour >= date_trunc('hour', now()) - interval '2 hours'
+        GROUP BY 1, 2, 3, 4, 5 HAVING count(*) > 1),
+    metric_moved AS (
+        DELETE FROM switchboard.metric_rollups r USING metric_keys k
+        WHERE r.experiment = k.experiment AND r.metric = k.metric AND r.phase = k.phase AND r.arm_index = k.arm_index
+          AND r.hour = k.hour
+        RETURNING r.*),
+    metric_merged AS (
+        INSERT INTO switchboard.metric_rollups (experiment, metric, phase, arm_index, hour, rewards, value_sum, value_sum_squares)
+        SELECT experiment, metric, phase, arm_index, hour, sum(rewards), sum(value_sum), sum(value_sum_squares)
+        FROM metric_moved GROUP BY 1, 2, 3, 4, 5
+        RETURNING 1)
+    SELECT (SELECT count(*) FROM arm_moved) - (SELECT count(*) FROM arm_merged)
+         + (SELECT count(*) FROM metric_moved) - (SELECT count(*) FROM metric_merged)
+$$;
+
 -- Rows written before this migration.
-INSERT INTO switchboard.arm_rollups (experiment, phase, arm_index, hour, shard, decisions, expected_decisions)
-SELECT experiment, phase, arm_index, hour, 0, sum(decisions), sum(expected)
+INSERT INTO switchboard.arm_rollups (experiment, phase, arm_index, hour, decisions, expected_decisions)
+SELECT experiment, phase, arm_index, hour, sum(decisions), sum(expected)
 FROM (SELECT experiment, phase, arm_index, date_trunc('hour', created_at) AS hour, 1 AS decisions, 0::float8 AS expected
       FROM switchboard.decisions
       UNION ALL
       SELECT d.experiment, d.phase, (p.ordinality - 1)::integer, date_trunc('hour', d.created_at), 0, p.value
       FROM switchboard.decisions d, unnest(d.probabilities) WITH ORDINALITY AS p(value, ordinality)) t
 GROUP BY experiment, phase, arm_index, hour;
-INSERT INTO switchboard.metric_rollups (experiment, metric, phase, arm_index, hour, shard, rewards, value_sum, value_sum_squares)
-SELECT d.experiment, r.metric, d.phase, d.arm_index, date_trunc('hour', r.created_at), 0, count(*), sum(r.value), sum(r.value * r.value)
+INSERT INTO switchboard.metric_rollups (experiment, metric, phase, arm_index, hour, rewards, value_sum, value_sum_squares)
+SELECT d.experiment, r.metric, d.phase, d.arm_index, date_trunc('hour', r.created_at), count(*), sum(r.value), sum(r.value * r.value)
 FROM switchboard.rewards r JOIN switchboard.decisions d ON d.id = r.decision_id
 GROUP BY 1, 2, 3, 4, 5;
 

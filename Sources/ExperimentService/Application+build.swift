@@ -44,7 +44,7 @@ public struct ServiceComponents: Sendable {
     }
 
     /// Everything that runs in the background: the group commit, the statistics flusher,
-    /// the default-reward sweep, and the check of the statistics against the decision log
+    /// the default-reward sweep, the rollups' compaction, and the check of the statistics against the decision log
     /// (after the start, then every `reconcileInterval`).
     public func services(logger: Logger, reconcileInterval: Duration = .seconds(300)) -> [any Service] {
         // A commit is in the statistics store within a flush interval while its replica lives: allow five.
@@ -52,6 +52,7 @@ public struct ServiceComponents: Sendable {
         return [
             groupCommit, cache, ModelBootstrap(models: models),
             DefaultRewardService(repository: stores.repository, decisionLog: stores.decisionLog, rewards: rewards, logger: logger),
+            RollupCompaction(results: stores.results, logger: logger),
             LearningReconciler(repository: stores.repository, decisionLog: stores.decisionLog, statistics: stores.statistics,
                                rebuilder: rebuilder, interval: reconcileInterval, settle: settle, logger: logger),
         ]

@@ -56,6 +56,9 @@ public struct InMemoryResults: ResultsStore {
         return results
     }
 
+    /// Nothing to merge: the in-memory results read the raw rows.
+    public func compactRollups() async throws -> Int { 0 }
+
     /// One arm's figures for one metric, as `switchboard.metric_statistics` defines them.
     static func arm(name: String, isControl: Bool, decisions: Int, expected: Double, s: Summary, c: Summary, metric: Metric,
                     analysis: Analysis) -> ExperimentResults.Arm {

@@ -23,6 +23,8 @@ public struct Reward: Sendable, Equatable {
     public var decisionID: UUID
     public var experiment: String
     public var armIndex: Int
+    /// The decision's phase.
+    public var phase: Int
     public var metric: String
     public var value: Double
     /// Whether the policy learns from it (recorded with the reward).
@@ -36,6 +38,7 @@ public struct Reward: Sendable, Equatable {
         self.decisionID = decision.id
         self.experiment = decision.experiment
         self.armIndex = decision.armIndex
+        self.phase = decision.phase
         self.metric = metric
         self.value = value
         self.learned = learned

@@ -33,7 +33,7 @@ public struct DefaultRewardService: Service {
     /// answer: a replica that cannot share what it learns leaves the defaults to the others.
     public func sweep() async throws {
         try await rewards.cache.checkAvailable()
-        for experiment in try await repository.all() where experiment.status != .stopped {
+        for experiment in try await repository.all() where ![.stopped, .archived, .deleted].contains(experiment.status) {
             guard let window = experiment.rewardWindowSeconds, let value = experiment.defaultReward else { continue }
             let defaulted = try await decisionLog.recordDefaultRewards(experiment: experiment.key, windowSeconds: window, value: value,
                                                                      policy: experiment.policyID, limit: 1_000)

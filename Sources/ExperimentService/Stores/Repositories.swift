@@ -36,4 +36,6 @@ public protocol PluginQuarantine: Sendable {
 public protocol ResultsStore: Sendable {
     /// The figures of `experiment` for one phase, or for every phase together (`nil`).
     func results(for experiment: Experiment, phase: Int?) async throws -> ExperimentResults
+    /// Merges the rollup rows of each key into one; returns how many rows fewer there are.
+    func compactRollups() async throws -> Int
 }

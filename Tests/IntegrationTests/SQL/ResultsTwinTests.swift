@@ -76,11 +76,21 @@ struct ResultsTwinTests {
             if i % 2 == 0 { rows.append(.reward(Reward(for: d, metric: "clicks", value: (rng.nextUnit() * 5).rounded(.down)))) }
             if i % 3 == 0 { rows.append(.reward(Reward(for: d, metric: "latency", value: 100 + 50 * rng.nextUnit()))) }
         }
+        // The group commit's batches (which sum their own rows), a compaction halfway, and
+        // rows another writer inserts (summed by the statement triggers).
         let writer = PostgresBatchWriter(url: TestStores.databaseURL)
-        for batch in stride(from: 0, to: rows.count, by: 61).map({ Array(rows[$0..<min($0 + 61, rows.count)]) }) {
+        for (i, batch) in stride(from: 0, to: rows.count, by: 61).map({ Array(rows[$0..<min($0 + 61, rows.count)]) }).enumerated() {
             _ = try writer.write(batch).get()
+            if i == 5 { _ = try await stores.results.compactRollups() }
         }
-        _ = experiment
+        _ = try await TestStores.query(
+            """
+            INSERT INTO switchboard.rewards (decision_id, metric, value)
+            SELECT id, 'latency', 42 FROM switchboard.decisions d
+            WHERE d.experiment = $1 AND NOT EXISTS (SELECT 1 FROM switchboard.rewards r WHERE r.decision_id = d.id AND r.metric = 'latency')
+            """, [experiment.key])
+        let figures = try await stores.results.results(for: experiment, phase: nil)
+        #expect(figures.metrics.first { $0.metric.name == "latency" }?.arms.map(\.rewards).reduce(0, +) == 500)
         let mismatches = try await TestStores.database.withConnection { conn in
             try conn.query(
                 """

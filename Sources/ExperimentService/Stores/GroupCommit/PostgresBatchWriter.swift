@@ -1,8 +1,9 @@
 /// Writes a group-commit batch to PostgreSQL in one transaction, on a connection of its
-/// own: decisions by binary `COPY` (``DecisionCopy``), rewards by two statements
-/// (``RewardInsert``), and the transaction's id for every row (shared statistics tagged
+/// own: decisions by binary `COPY` (``DecisionCopy``) with their sums for the rollups
+/// (``RollupCopy``), rewards by two statements that also append theirs (``RewardInsert``),
+/// and the transaction's id for every row (shared statistics tagged
 /// with it can be checked against a rebuild's snapshot). A batch of decisions alone is one
-/// query string (the id query and the `COPY`), one transaction, instead of BEGIN, id,
+/// query string (the id query and the two `COPY`s), one transaction, instead of BEGIN, id,
 /// COPY, COMMIT.
 final class PostgresBatchWriter: BatchWriter {
     private let connection: PostgresConnection
@@ -21,15 +22,16 @@ final class PostgresBatchWriter: BatchWriter {
             }
         }
         do throws(StoreError) {
-            let copy = decisions.isEmpty ? nil : DecisionCopy.rows(decisions)
+            let streams = decisions.isEmpty ? nil : [DecisionCopy.rows(decisions), RollupCopy.rows(decisions)]
+            let copies = "\(DecisionCopy.statement); \(RollupCopy.statement)"
             let (outcomes, commit): ([RewardOutcome], CommitID)
-            if rewards.isEmpty, let copy {
-                let results = try connection.copyIn("SELECT pg_current_xact_id()::text; \(DecisionCopy.statement)", data: copy)
+            if rewards.isEmpty, let streams {
+                let results = try connection.copyIn("\(RollupCopy.transactionPrelude); \(copies)", streams: streams)
                 (outcomes, commit) = ([], try Self.commitID(results.first?.rows.first?[0]))
             } else {
                 (outcomes, commit) = try connection.transaction { conn throws(StoreError) -> ([RewardOutcome], CommitID) in
-                    let commit = try Self.commitID(try conn.query("SELECT pg_current_xact_id()::text").rows.first?[0])
-                    if let copy { try conn.copyIn(DecisionCopy.statement, data: copy) }
+                    let commit = try Self.commitID(try conn.query(RollupCopy.transactionPrelude).rows.first?[0])
+                    if let streams { try conn.copyIn(copies, streams: streams) }
                     return (try RewardInsert.write(rewards, conn), commit)
                 }
             }

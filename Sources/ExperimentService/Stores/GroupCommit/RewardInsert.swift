@@ -7,9 +7,11 @@ import Foundation
 enum RewardInsert {
     struct Row: Encodable {
         var decision_id: String, metric: String, value: Double, learned: Bool, policy_time: Double?
+        var experiment: String, phase: Int, arm_index: Int
 
         init(_ r: Reward) {
             (decision_id, metric, value, learned, policy_time) = (r.decisionID.uuidString, r.metric, r.value, r.learned, r.policyTime)
+            (experiment, phase, arm_index) = (r.experiment, r.phase, r.armIndex)
         }
 
         /// The reward's key, (decision, metric), as text.
@@ -24,14 +26,25 @@ enum RewardInsert {
         JOIN switchboard.rewards r ON r.decision_id = t.decision_id AND r.metric = t.metric
         """
 
-    /// Inserts the rewards chosen for insertion; returns those that were stored (another
-    /// transaction may have stored the same key since the look-up).
+    /// Inserts the rewards chosen for insertion and appends the sums of those stored to
+    /// `switchboard.metric_rollups` (per experiment, metric, phase and arm; the hour is the
+    /// table's default, `now()`, as for the rewards); returns the rewards that were stored
+    /// (another transaction may have stored the same key since the look-up).
     static let insert = """
-        INSERT INTO switchboard.rewards (decision_id, metric, value, learned, policy_time)
-        SELECT decision_id, metric, value, learned, policy_time
-        FROM jsonb_to_recordset($1::jsonb) AS t(decision_id uuid, metric text, value float8, learned boolean, policy_time float8)
-        ON CONFLICT (decision_id, metric) DO NOTHING
-        RETURNING decision_id, metric
+        WITH t AS (
+            SELECT * FROM jsonb_to_recordset($1::jsonb) AS t(decision_id uuid, metric text, value float8, learned boolean,
+                                                            policy_time float8, experiment text, phase integer, arm_index integer)),
+        stored AS (
+            INSERT INTO switchboard.rewards (decision_id, metric, value, learned, policy_time)
+            SELECT decision_id, metric, value, learned, policy_time FROM t
+            ON CONFLICT (decision_id, metric) DO NOTHING
+            RETURNING decision_id, metric),
+        rolled AS (
+            INSERT INTO switchboard.metric_rollups (experiment, metric, phase, arm_index, rewards, value_sum, value_sum_squares)
+            SELECT t.experiment, t.metric, t.phase, t.arm_index, count(*), sum(t.value), sum(t.value * t.value)
+            FROM stored JOIN t ON t.decision_id = stored.decision_id AND t.metric = stored.metric
+            GROUP BY 1, 2, 3, 4)
+        SELECT decision_id, metric FROM stored
         """
 
     /// The values stored by other transactions for rewards a batch lost to them.

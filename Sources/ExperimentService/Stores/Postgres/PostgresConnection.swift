@@ -42,6 +42,11 @@ package final class PostgresConnection: BlockingConnection, @unchecked Sendable 
     /// statements, one for the data).
     @discardableResult
     package func copyIn(_ sql: String, data: [UInt8]) throws(StoreError) -> [PostgresRows] {
+        try copyIn(sql, streams: [data])
+    }
+
+    /// Runs `sql`, one or more statements, sending `streams[i]` to its i-th `COPY ... FROM STDIN`.
+    package func copyIn(_ sql: String, streams: [[UInt8]]) throws(StoreError) -> [PostgresRows] {
         let conn = try connected()
         guard PQsendQuery(conn, sql) == 1 else {
             let message = Self.trimmed(PQerrorMessage(conn))
@@ -50,11 +55,12 @@ package final class PostgresConnection: BlockingConnection, @unchecked Sendable 
         }
         var rows: [PostgresRows] = []
         var first: (error: StoreError, broken: Bool)?
+        var next = streams.makeIterator()
         // Every result is read, even after a failure, so the connection is ready for the next statement.
         while let result = PQgetResult(conn) {
             defer { PQclear(result) }
             if PQresultStatus(result) == PGRES_COPY_IN {
-                if !Self.send(data, conn) || PQputCopyEnd(conn, nil) != 1, first == nil {
+                if !Self.send(next.next() ?? [], conn) || PQputCopyEnd(conn, nil) != 1, first == nil {
                     first = (StoreError(.unavailable, store: .postgres, message: Self.trimmed(PQerrorMessage(conn))), true)
                 }
             } else if let failure = failure(result) {

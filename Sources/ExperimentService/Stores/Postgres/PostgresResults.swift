@@ -72,6 +72,11 @@ public struct PostgresResults: ResultsStore {
         return results
     }
 
+    public func compactRollups() async throws -> Int {
+        let rows = try await database.withConnection { conn in try conn.query("SELECT switchboard.compact_rollups()") }
+        return rows.rows.first?[0].flatMap { Int($0) } ?? 0
+    }
+
     static let hourText = #"to_char(hour AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:00:00"Z"')"#
 }
 
