@@ -4,9 +4,9 @@
 --   * phases: each change to a running experiment starts a new phase; decisions record theirs;
 --   * lifecycle: experiments can be archived (read-only, hidden from the default list) or
 --     deleted (hidden, their key never reused); decisions and rewards are always kept;
---   * rollups: per experiment, phase, arm, hour (and metric) sufficient statistics, kept up
---     to date by statement triggers in the transaction that writes the rows, so the views
---     read aggregates instead of every decision;
+--   * rollups: per experiment, phase, arm, hour (and metric) sufficient statistics, appended
+--     to in the transaction that writes the rows, so the views read aggregates instead of
+--     every decision;
 --   * statistics: fixed-horizon intervals and p-values beside always-valid ones
 --     (asymptotic confidence sequences, Waudby-Smith et al. 2023), each experiment choosing
 --     which it is judged by.
