@@ -62,7 +62,10 @@ struct EmbeddedPostgres {
             // We hold the data-folder lock, so this server was left behind by an earlier run that died.
             _ = try pgCtl(["stop", "-D", folder, "-m", "fast", "-w", "-t", "60"])
         }
-        let options = "-p \(port) -c listen_addresses=127.0.0.1 -c unix_socket_directories=''"
+        // 300 connections: each replica opens its pool (8) and the group commit's writer, and
+        // the test suite runs several replicas and in-process services at once (100, the
+        // default, ran out).
+        let options = "-p \(port) -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=300"
         let r = try pgCtl(["start", "-D", folder, "-l", logFile, "-w", "-t", "60", "-o", options])
         guard r.status == 0 else {
             throw EmbeddedStoreError("PostgreSQL did not start on 127.0.0.1:\(port): \(ChildProcess.tail(ofFile: logFile)) (log: \(logFile))")
