@@ -63,6 +63,7 @@ struct HostileBodiesTests {
         func context() -> String { g.chance(50) ? "" : #", "context": \#(g.chance(50) ? #"{"age": \#(g.pick(numbers))}"# : value(&g, depth: 3))"# }
         func inputs() -> String { "[" + (0..<g.pick([0, 1, 1, 1, 2, 65])).map { _ in g.chance(85) ? tensor(&g) : value(&g, depth: 3) }.joined(separator: ",") + "]" }
         switch route {
+        case 4: return change(&g)
         case 0: return #"{"unit": \#(unit())\#(context())}"#
         case 1: return #"{"unit": \#(unit())\#(context()), "inputs": \#(inputs())}"#
         case 2:
@@ -78,7 +79,27 @@ struct HostileBodiesTests {
         }
     }
 
-    @Test("2,500 generated bodies at assign, predict, rewards and V2 infer: never a 5xx but 503, and the server lives")
+    /// A change of a running experiment (`PATCH`): arms with absurd weights and names, many
+    /// arms, configs and metrics of any shape.
+    static func change(_ g: inout Generator) -> String {
+        func arm() -> String {
+            let name = g.chance(70) ? g.pick([#""a""#, #""b""#, "\"c\(g.below(300))\""]) : value(&g, depth: 3)
+            let weight = g.chance(60) ? #", "weight": \#(g.chance(50) ? g.pick(["0", "1", "3"]) : g.pick(numbers))"# : ""
+            let retired = g.chance(30) ? #", "retired": \#(g.pick(["true", "false", "1", "null"]))"# : ""
+            return #"{"name": \#(name)\#(weight)\#(retired)}"#
+        }
+        func metric() -> String {
+            #"{"name": \#(g.chance(50) ? #""reward""# : g.pick(strings)), "kind": \#(g.pick(["\"binary\"", "\"count\"", "\"continuous\"", "\"x\"", "1"])), "primary": \#(g.pick(["true", "false", "0"]))}"#
+        }
+        var fields: [String] = []
+        if g.chance(70) { fields.append(#""arms": [\#((0..<g.pick([0, 1, 2, 5, 300])).map { _ in arm() }.joined(separator: ","))]"#) }
+        if g.chance(25) { fields.append(#""policy": {"config": \#(value(&g, depth: 3))}"#) }
+        if g.chance(25) { fields.append(#""metrics": [\#((0..<g.pick([0, 1, 2, 40])).map { _ in metric() }.joined(separator: ","))]"#) }
+        if g.chance(20) { fields.append(#""analysis": \#(g.pick(["\"sequential\"", "\"fixed_horizon\"", "\"x\"", "1"]))"#) }
+        return "{" + fields.joined(separator: ", ") + "}"
+    }
+
+    @Test("2,500 generated bodies at assign, predict, rewards, V2 infer and PATCH of an experiment: never a 5xx but 503, and the server lives")
     func hostileBodies() async throws {
         _ = try await TestStores.stores()
         let fixture = PredictionTests.fixture
@@ -99,11 +120,15 @@ struct HostileBodiesTests {
             let a = try await ThreeReplicasTests.request(base + "/v1/experiments/\(bandit)/assign", method: "POST", json: #"{"unit": "seed-\#(i)", "context": {"age": 1}}"#)
             decisions.append(try JSONDecoder().decode(AssignResponse.self, from: a.body).decisionID)
         }
-        let paths = ["/v1/experiments/\(bandit)/assign", "/v1/experiments/\(predict)/predict", "/v1/rewards", "/v2/models/\(predict)/infer"]
+        let split = TestStores.uniqueKey("fuzz-split")
+        #expect(try await ThreeReplicasTests.request(base + "/v1/experiments", method: "POST",
+                                                     json: #"{"key": "\#(split)", "arms": [{"name": "a"}, {"name": "b"}]}"#).status == 201)
+        let paths = ["/v1/experiments/\(bandit)/assign", "/v1/experiments/\(predict)/predict", "/v1/rewards", "/v2/models/\(predict)/infer",
+                     "/v1/experiments/\(split)"]
         var generator = Generator(state: 20_261_206)
         var requests: [(route: Int, body: String)] = []
         for _ in 0..<2_500 {
-            let route = generator.below(4)
+            let route = generator.below(5)
             requests.append((route, Self.body(&generator, route: route, decisions: decisions)))
         }
         let answers = try await withThrowingTaskGroup(of: (Int, String?).self) { group in
@@ -111,9 +136,10 @@ struct HostileBodiesTests {
             for (i, request) in requests.enumerated() {
                 if i >= 8, let answer = try await group.next() { answers.append(answer) }
                 group.addTask {
-                    let (status, body) = try await ThreeReplicasTests.request(base + paths[request.route], method: "POST", json: request.body)
+                    let method = request.route == 4 ? "PATCH" : "POST"
+                    let (status, body) = try await ThreeReplicasTests.request(base + paths[request.route], method: method, json: request.body)
                     guard status >= 500 && status != 503 else { return (status, nil) }
-                    return (status, "\(status) for POST \(paths[request.route]) \(request.body.prefix(300)) → \(String(decoding: body, as: UTF8.self).prefix(300))")
+                    return (status, "\(status) for \(method) \(paths[request.route]) \(request.body.prefix(300)) → \(String(decoding: body, as: UTF8.self).prefix(300))")
                 }
             }
             for try await answer in group { answers.append(answer) }
@@ -125,6 +151,10 @@ struct HostileBodiesTests {
         #expect(statuses[200, default: 0] >= 100 && statuses[400, default: 0] >= 100 && statuses[422, default: 0] >= 500, "\(statuses)")
         #expect(failures.isEmpty, "\(failures.count) answers were 5xx:\n\(failures.prefix(5).joined(separator: "\n"))")
         #expect(replica.process.isRunning, "the server died")
+        // The experiment changed many times and still assigns by its current weights.
+        let view = try JSONDecoder().decode(ExperimentView.self, from: try await ThreeReplicasTests.request(base + "/v1/experiments/\(split)", method: "GET").body)
+        #expect(view.phase > 1, "no PATCH was accepted")
+        #expect(try await ThreeReplicasTests.request(base + "/v1/experiments/\(split)/assign", method: "POST", json: #"{"unit": "after"}"#).status == 200)
         #expect(try await ThreeReplicasTests.request(base + "/healthz", method: "GET").status == 200)
     }
 }
