@@ -69,6 +69,8 @@ struct ServerLimitsTests {
                 setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
                 var buffer = [UInt8](repeating: 0, count: 4096)
                 let n = read(fd, &buffer, buffer.count)
+                // A reset is the server closing the connection too (seen under load).
+                if n < 0 && errno == ECONNRESET { return [] }
                 return n < 0 ? nil : Array(buffer.prefix(n))
             }
             guard var bytes = readOnce(timeout) else { return nil }
@@ -106,7 +108,7 @@ struct ServerLimitsTests {
             let whileFull = c.receive(timeout: 0.3)
             a.close()  // a slot frees: c is served
             let cAnswer = c.receive(timeout: 15)
-            return Seen(a: aAnswer, b: bAnswer, cWhileFull: whileFull, c: cAnswer, bIdle: b.receive(timeout: 15))
+            return Seen(a: aAnswer, b: bAnswer, cWhileFull: whileFull, c: cAnswer, bIdle: b.receive(timeout: 30))
         }
         let result = await withCheckedContinuation { continuation in
             Thread { continuation.resume(returning: Result { try exercise() }) }.start()  // the connections close when it returns
