@@ -27,15 +27,8 @@ public struct ExperimentsController<Context: RequestContext>: Sendable {
 
     @Sendable func showResults(_ request: Request, context: Context) async throws -> ResultsView {
         let key = try context.parameters.require("key")
-        let experiment = try await catalog.entry(key).experiment  // 404 for an unknown experiment
-        guard experiment.status != .deleted else { throw ServiceError.experimentDeleted(key: key) }
-        var phase: Int?
-        if let text = request.uri.queryParameters["phase"] {
-            guard let n = Int(text), (1...experiment.phase).contains(n) else {
-                throw ServiceError.invalidField(path: "phase", reason: "must be a phase of the experiment, 1 to \(experiment.phase); got '\(text)'")
-            }
-            phase = n
-        }
+        let experiment = try await catalog.readable(key).experiment
+        let phase = try experiment.phase(fromQuery: request.uri.queryParameters["phase"].map(String.init))
         return ResultsView(results: try await results.results(for: experiment, phase: phase))
     }
 
@@ -95,9 +88,8 @@ public struct ExperimentsController<Context: RequestContext>: Sendable {
 
     @Sendable func show(_ request: Request, context: Context) async throws -> ExperimentView {
         let key = try context.parameters.require("key")
-        let entry = try await catalog.entry(key)
+        let entry = try await catalog.readable(key)
         let experiment = entry.experiment
-        guard experiment.status != .deleted else { throw ServiceError.experimentDeleted(key: key) }
         await cache.flush(experiment: key)  // this replica's counts first, so the answer includes them
         let counters = try await statistics.counters(experiment: key, armCount: experiment.arms.count)
         var view = ExperimentView(experiment, counters: counters)

@@ -16,3 +16,15 @@ public struct ExperimentPhase: Codable, Sendable, Equatable {
         case startedAt = "started_at"
     }
 }
+
+extension Experiment {
+    /// The phase a `?phase=N` query asks for: nil (every phase) when absent or empty,
+    /// otherwise one of the experiment's phases, or a 422 naming the range.
+    public func phase(fromQuery text: String?) throws(ServiceError) -> Int? {
+        guard let text, !text.isEmpty else { return nil }
+        guard let n = Int(text), (1...phase).contains(n) else {
+            throw .invalidField(path: "phase", reason: "must be a phase of the experiment, 1 to \(phase); got '\(text)'")
+        }
+        return n
+    }
+}

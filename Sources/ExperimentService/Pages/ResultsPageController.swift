@@ -90,15 +90,8 @@ public struct ResultsPageController<Context: RequestContext>: Sendable {
     }
 
     func experiment(_ key: String, request: Request) async throws -> Response {
-        let experiment = try await catalog.entry(key).experiment
-        guard experiment.status != .deleted else { throw ServiceError.experimentDeleted(key: key) }
-        var phase: Int?
-        if let text = request.uri.queryParameters["phase"], !text.isEmpty {
-            guard let n = Int(text), (1...experiment.phase).contains(n) else {
-                throw ServiceError.invalidField(path: "phase", reason: "must be a phase of the experiment, 1 to \(experiment.phase); got '\(text)'")
-            }
-            phase = n
-        }
+        let experiment = try await catalog.readable(key).experiment
+        let phase = try experiment.phase(fromQuery: request.uri.queryParameters["phase"].map(String.init))
         let figures = try await results.results(for: experiment, phase: phase)
         return Self.html(ExperimentPage(experiment: experiment, results: figures).render(), status: .ok)
     }

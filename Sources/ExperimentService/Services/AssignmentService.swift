@@ -97,11 +97,12 @@ public struct AssignmentService: Sendable {
                           probabilities: StickyRule.certain(experiment.controlIndex, arms: arms), claim: nil)
         case .running:
             let statistics = try await cache.statistics(experiment: key, length: entry.policy.stateLength)
-            var (arm, propensity, probabilities) = try policyChoice(entry, state: statistics, context: vector, unit: unit, seed: seed)
+            let unitHash = StableHash.unitHash(salt: experiment.salt, unit: unit)
+            var (arm, propensity, probabilities) = try policyChoice(entry, state: statistics, context: vector, unitHash: unitHash, seed: seed)
             let deterministic = entry.policy.plugin.capabilities.contains(.unitDeterministic)
             if deterministic, let history = entry.splitHistory {
                 // A fixed split whose weights changed: the unit's first arm, carried through each change.
-                arm = history.arm(initial: arm, unitHash: StableHash.unitHash(salt: experiment.salt, unit: unit))
+                arm = history.arm(initial: arm, unitHash: unitHash)
                 probabilities = history.shares
                 propensity = probabilities[arm]
             } else if !deterministic, experiment.arms[arm].retired {
@@ -169,11 +170,10 @@ public struct AssignmentService: Sendable {
     }
 
     /// Calls the plugin; for costly probabilities, reuses those computed for the same state.
-    func policyChoice(_ entry: ExperimentCatalog.Entry, state: [Double], context: [Double], unit: String,
+    func policyChoice(_ entry: ExperimentCatalog.Entry, state: [Double], context: [Double], unitHash: UInt64,
                       seed: UInt64) throws -> (arm: Int, propensity: Double, probabilities: [Double]) {
         let policy = entry.policy
         let experiment = entry.experiment
-        let unitHash = StableHash.unitHash(salt: experiment.salt, unit: unit)
         let time = Date().timeIntervalSince(experiment.createdAt)
         let costly = policy.plugin.capabilities.contains(.costlyProbabilities)
         let fingerprint = state.hashValue

@@ -152,6 +152,13 @@ public final class ExperimentCatalog: Sendable {
         return entry
     }
 
+    /// An experiment whose figures may be read: 404 for an unknown key, 410 for a deleted one.
+    public func readable(_ key: String) async throws -> Entry {
+        let entry = try await entry(key)
+        guard entry.experiment.status != .deleted else { throw ServiceError.experimentDeleted(key: key) }
+        return entry
+    }
+
     /// The cached entry for `key` if it was read within ``refreshInterval``.
     private func freshEntry(_ key: String) -> Entry? {
         cache.withLockedValue { cache in

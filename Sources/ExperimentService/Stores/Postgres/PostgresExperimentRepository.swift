@@ -122,14 +122,18 @@ public struct PostgresExperimentRepository: ExperimentRepository {
     }
 
     public func phases(key: String) async throws -> [ExperimentPhase] {
-        let rows = try await database.withConnection { conn in
-            try conn.query(
-                """
-                SELECT phase, to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), change
-                FROM switchboard.experiment_phases WHERE experiment = $1 ORDER BY phase
-                """, [key])
-        }
-        return rows.rows.map { ExperimentPhase(phase: $0[0].flatMap { Int($0) } ?? 0, startedAt: $0[1] ?? "", change: $0[2] ?? "") }
+        let rows = try await database.withConnection { conn in try conn.query(Self.phasesQuery, [key]) }
+        return Self.phases(rows)
+    }
+
+    /// An experiment's phases, first to last (`$1`: its key).
+    static let phasesQuery = """
+        SELECT phase, to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), change
+        FROM switchboard.experiment_phases WHERE experiment = $1 ORDER BY phase
+        """
+
+    static func phases(_ rows: PostgresRows) -> [ExperimentPhase] {
+        rows.rows.map { ExperimentPhase(phase: $0[0].flatMap { Int($0) } ?? 0, startedAt: $0[1] ?? "", change: $0[2] ?? "") }
     }
 
     public func all() async throws -> [Experiment] {

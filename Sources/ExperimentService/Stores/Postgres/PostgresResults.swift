@@ -33,11 +33,7 @@ public struct PostgresResults: ResultsStore {
                     SELECT \(Self.hourText), arm, rewards, mean, ci_low, ci_high, seq_ci_low, seq_ci_high
                     FROM switchboard.cumulative_results WHERE experiment = $1 AND is_primary ORDER BY hour, arm_index
                     """, [key]),
-                try conn.query(
-                    """
-                    SELECT phase, to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), change
-                    FROM switchboard.experiment_phases WHERE experiment = $1 ORDER BY phase
-                    """, [key]),
+                try conn.query(PostgresExperimentRepository.phasesQuery, [key]),
                 try conn.query(
                     "SELECT probabilities::text FROM switchboard.decisions WHERE experiment = $1 ORDER BY created_at DESC LIMIT 1", [key])
             )
@@ -58,7 +54,7 @@ public struct PostgresResults: ResultsStore {
         let srmRow = srm.rows.first
         var results = ExperimentResults(
             experiment: key, analysis: experiment.analysis, phase: phase,
-            phases: phases.rows.map { .init(phase: int($0[0]), startedAt: $0[1] ?? "", change: $0[2] ?? "") },
+            phases: PostgresExperimentRepository.phases(phases),
             metrics: ExperimentResults.ordered(experiment.metrics).map { .init(metric: $0, arms: byMetric[$0.name] ?? []) },
             sampleRatio: .init(chiSquare: double(srmRow?[0] ?? nil), degreesOfFreedom: srmRow?[1].flatMap { Int($0) },
                                pValue: double(srmRow?[2] ?? nil)),
