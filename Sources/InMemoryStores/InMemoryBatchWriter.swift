@@ -15,6 +15,9 @@ struct InMemoryBatchWriter: BatchWriter {
                     case .decision(let d, _):
                         try t.insert(d)
                         written.append(Written(commit: t.commit, decision: d))
+                    case .outputClasses(let id, let classes):
+                        t.setOutputClasses(classes, decision: id)
+                        written.append(Written(commit: t.commit))
                     case .reward(let r):
                         let outcome: RewardOutcome
                         if let stored = t.reward(.init(decision: r.decisionID, metric: r.metric)) {

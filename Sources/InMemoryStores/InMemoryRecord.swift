@@ -40,6 +40,9 @@ final class InMemoryRecord: @unchecked Sendable {
             decisions[d.decision.id] = d
             decisionOrder.append(d.decision.id)
         }
+        for (id, classes) in t.lateClasses where decisions[id]?.decision.outputClasses == nil {
+            decisions[id]?.decision.outputClasses = classes
+        }
         for r in t.newRewards {
             let key = RewardKey(decision: r.reward.decisionID, metric: r.reward.metric)
             rewards[key] = r
@@ -67,6 +70,7 @@ final class InMemoryRecord: @unchecked Sendable {
         let at: Date
         fileprivate(set) var newDecisions: [StoredDecision] = []
         fileprivate(set) var newRewards: [StoredReward] = []
+        fileprivate(set) var lateClasses: [(UUID, [Int64])] = []
 
         func decision(_ id: UUID) -> Decision? {
             record.decisions[id]?.decision ?? newDecisions.first { $0.decision.id == id }?.decision
@@ -87,6 +91,15 @@ final class InMemoryRecord: @unchecked Sendable {
                 throw StoreError(.serverError, store: .postgres, message: "duplicate key value violates unique constraint", sqlState: "23505")
             }
             newDecisions.append(StoredDecision(decision: d, commit: commit, at: at))
+        }
+
+        /// Sets the output classes of a decision stored without them (`switchboard.set_output_classes`).
+        mutating func setOutputClasses(_ classes: [Int64], decision id: UUID) {
+            if let i = newDecisions.firstIndex(where: { $0.decision.id == id }) {
+                if newDecisions[i].decision.outputClasses == nil { newDecisions[i].decision.outputClasses = classes }
+            } else {
+                lateClasses.append((id, classes))
+            }
         }
 
         mutating func insert(_ r: Reward) throws(StoreError) {

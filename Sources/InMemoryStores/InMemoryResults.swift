@@ -26,8 +26,10 @@ public struct InMemoryResults: ResultsStore {
         func inPhase(_ p: Int) -> Bool { phase == nil || phase == p }
         var counts = [Int](repeating: 0, count: armCount)
         var expected = [Double](repeating: 0, count: armCount)
+        var classes: [ClassKey: Int] = [:]
         for d in decisions where counts.indices.contains(d.decision.armIndex) && inPhase(d.decision.phase) {
             counts[d.decision.armIndex] += 1
+            for c in d.decision.outputClasses ?? [] { classes[ClassKey(arm: d.decision.armIndex, outputClass: c), default: 0] += 1 }
             for (i, p) in (d.decision.probabilities ?? []).enumerated() where i < armCount { expected[i] += p }
         }
         var values: [String: [[Double]]] = [:]
@@ -52,8 +54,15 @@ public struct InMemoryResults: ResultsStore {
                                         phases: try await experiments.phases(key: key), metrics: metrics,
                                         sampleRatio: sampleRatio, hourly: hourly, cumulative: cumulative,
                                         traffic: decisions.max { $0.at < $1.at }?.decision.probabilities)
+        results.outputs = ExperimentResults.outputs(arms: experiment.arms, decisions: counts,
+                                                    rows: classes.map { ($0.key.arm, $0.key.outputClass, $0.value) })
         results.addWarnings()
         return results
+    }
+
+    struct ClassKey: Hashable {
+        var arm: Int
+        var outputClass: Int64
     }
 
     /// Nothing to merge: the in-memory results read the raw rows.

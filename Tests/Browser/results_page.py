@@ -1,6 +1,6 @@
 """Loads Switchboard's results page in headless Chromium (Debian's) and prints what the
-browser rendered, as JSON: per metric table and arm the exact figures of every cell, the
-series each plot drew, the warnings, and the experiment list's row. With --api-key, first
+browser rendered, as JSON: per metric table and arm the exact figures of every cell (and for
+a model experiment each model's predictions and class shares), the series each plot drew, the warnings, and the experiment list's row. With --api-key, first
 checks that the page shows no data without signing in, then signs in through the form.
 
     python results_page.py --base http://127.0.0.1:8080 --experiment KEY [--api-key K] [--screenshot FILE] [--output FILE]
@@ -34,6 +34,15 @@ def read_page(page):
             }
             tables[table.dataset.metric] = arms;
         }
+        const predictions = {};
+        for (const row of document.querySelectorAll('table#predictions tr[data-arm]')) {
+            const cells = {};
+            for (const td of row.querySelectorAll('td[data-field]')) {
+                const name = td.dataset.class !== undefined ? 'class ' + td.dataset.class : td.dataset.field;
+                cells[name] = td.dataset.value === '' ? null : Number(td.dataset.value);
+            }
+            predictions[row.dataset.arm] = cells;
+        }
         const charts = {};
         for (const svg of document.querySelectorAll('svg[data-chart]')) {
             const box = svg.getBoundingClientRect();
@@ -49,6 +58,7 @@ def read_page(page):
             verdict: (document.getElementById('verdict') || {}).textContent || null,
             warnings: Array.from(document.querySelectorAll('[data-warning]')).map(e => e.textContent),
             tables: tables,
+            predictions: predictions,
             charts: charts,
         };
     }"""

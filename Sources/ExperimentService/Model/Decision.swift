@@ -16,6 +16,9 @@ public struct Decision: Sendable, Equatable {
     public var probabilities: [Double]? = nil
     /// The experiment's phase when it was made.
     public var phase: Int = 1
+    /// For a prediction: the classes the arm's model output (``OutputClasses``), nil when
+    /// none were read or the decision is an assignment.
+    public var outputClasses: [Int64]? = nil
 }
 
 /// A reward posted for a decision, with the decision's experiment and arm.

@@ -128,6 +128,36 @@ public struct ExperimentResults: Codable, Sendable {
         }
     }
 
+    /// For a model experiment, one arm's model and what it predicted
+    /// (`switchboard.output_classes`).
+    public struct ModelOutputs: Codable, Sendable {
+        public var arm: String
+        public var model: String
+        /// Predictions routed to the arm (its decisions).
+        public var predictions: Int
+        /// The classes its outputs held, most frequent first (``OutputClasses``).
+        public var classes: [ClassCount]
+
+        public init(arm: String, model: String, predictions: Int, classes: [ClassCount]) {
+            (self.arm, self.model, self.predictions, self.classes) = (arm, model, predictions, classes)
+        }
+    }
+
+    /// Output rows of one class, and their share of the arm's classified rows.
+    public struct ClassCount: Codable, Sendable, Equatable {
+        public var outputClass: Int64
+        public var outputRows: Int
+        public var share: Double
+
+        public init(outputClass: Int64, outputRows: Int, share: Double) { (self.outputClass, self.outputRows, self.share) = (outputClass, outputRows, share) }
+
+        enum CodingKeys: String, CodingKey {
+            case share
+            case outputClass = "class"
+            case outputRows = "output_rows"
+        }
+    }
+
     public var experiment: String
     public var analysis: Analysis
     /// The phase these figures cover, or nil for every phase together.
@@ -142,6 +172,8 @@ public struct ExperimentResults: Codable, Sendable {
     public var cumulative: [Cumulative]
     /// Each arm's probability in the experiment's latest decision: its traffic share now.
     public var traffic: [Double]?
+    /// For a model experiment, each model arm's predictions and output classes; empty otherwise.
+    public var outputs: [ModelOutputs] = []
     /// What a reader must know before trusting the figures (sample-ratio mismatch, pooled
     /// phases with different allocations, guardrails moving the wrong way).
     public var warnings: [String]
@@ -155,7 +187,23 @@ public struct ExperimentResults: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case experiment, analysis, phase, phases, arms, metrics, hourly, cumulative, traffic, warnings
+        case experiment, analysis, phase, phases, arms, metrics, hourly, cumulative, traffic, outputs, warnings
         case sampleRatio = "sample_ratio"
+    }
+}
+
+extension ExperimentResults {
+    /// Each model arm's outputs (`arms` are the experiment's): `rows` are (arm index, class, output rows), as the view
+    /// `switchboard.output_classes` gives them; predictions are the arms' decisions.
+    public static func outputs(arms: [Experiment.Arm], decisions: [Int], rows: [(arm: Int, outputClass: Int64, outputRows: Int)]) -> [ModelOutputs] {
+        arms.indices.compactMap { i in
+            guard let model = arms[i].backend else { return nil }
+            let mine = rows.filter { $0.arm == i }
+            let total = mine.reduce(0) { $0 + $1.outputRows }
+            let classes = mine.map { ClassCount(outputClass: $0.outputClass, outputRows: $0.outputRows, share: Double($0.outputRows) / Double(total)) }
+                .sorted { ($1.outputRows, $0.outputClass) < ($0.outputRows, $1.outputClass) }
+            return ModelOutputs(arm: arms[i].name, model: model, predictions: decisions.indices.contains(i) ? decisions[i] : 0,
+                                classes: classes)
+        }
     }
 }

@@ -10,6 +10,8 @@ public enum StickyRule {
         guard let kept = kept(held, arms: arms) else { return decision }
         var recorded = decision
         (recorded.armIndex, recorded.propensity, recorded.probabilities) = kept
+        // Output classes came from the chosen arm's model: they are not the held arm's.
+        if kept.arm != decision.armIndex { recorded.outputClasses = nil }
         return recorded
     }
 

@@ -4,7 +4,8 @@ import Foundation
 /// table of the `switchboard.metric_statistics` figures (by the experiment's analysis),
 /// the probability each arm is best and its traffic now, the warnings, and four plots:
 /// the primary metric's cumulative mean with its interval, the traffic allocation over
-/// time, the decisions per hour and (for Thompson policies) the posterior densities.
+/// time, the decisions per hour and (for Thompson policies) the posterior densities; for
+/// a model experiment, each model's predictions and output classes.
 struct ExperimentPage {
     let experiment: Experiment
     let results: ExperimentResults
@@ -21,13 +22,14 @@ struct ExperimentPage {
         body += phases()
         body += verdict()
         for m in r.metrics { body += table(m) }
+        body += predictions()
         body += "<h2>Over time</h2><div class=\"charts\">"
         body += figure("Cumulative mean of \(e.primaryMetric.name), with its 95 % \(r.analysis == .sequential ? "confidence sequence" : "interval")", cumulativeChart())
         body += figure("Traffic allocation per hour", allocationChart())
         body += figure("Decisions per hour", decisionsChart())
         if let posterior = posteriorChart() { body += figure("Posterior of each arm's \(e.primaryMetric.name)", posterior) }
         body += "</div>"
-        body += #"<p class="note">The same figures as JSON: <a href="/v1/experiments/\#(HTML.escape(e.key))/results">/v1/experiments/\#(HTML.escape(e.key))/results</a>; in SQL: the views <code>switchboard.metric_statistics</code>, <code>experiment_srm</code>, <code>hourly_results</code>, <code>cumulative_results</code>. Times are UTC.</p>"#
+        body += #"<p class="note">The same figures as JSON: <a href="/v1/experiments/\#(HTML.escape(e.key))/results">/v1/experiments/\#(HTML.escape(e.key))/results</a>; in SQL: the views <code>switchboard.metric_statistics</code>, <code>experiment_srm</code>, <code>hourly_results</code>, <code>cumulative_results</code>\#(r.outputs.isEmpty ? "" : ", <code>output_classes</code>"). Times are UTC.</p>"#
         return HTML.page(title: e.key, body: body)
     }
 
@@ -99,6 +101,48 @@ struct ExperimentPage {
         if primary, let pSRM = srm.pValue {
             s += #"<p class="note" id="srm" data-p-value="\#(pSRM)">Sample-ratio test: χ² = \#(HTML.number(srm.chiSquare)) with \#(srm.degreesOfFreedom ?? 0) degrees of freedom, p = \#(HTML.pValue(pSRM)) \#(srm.mismatch ? #"<span class="badge warn">mismatch</span>"# : #"<span class="badge ok">ok</span>"#)</p>"#
         }
+        return s
+    }
+
+    /// The most classes shown one by one; the rest are summed as "other".
+    static let shownClasses = 10
+
+    /// For a model experiment: per arm its model, its predictions and the distribution of
+    /// the classes its outputs held (`switchboard.output_classes`), as a table and a plot.
+    func predictions() -> String {
+        let outputs = results.outputs
+        guard !outputs.isEmpty else { return "" }
+        var totals: [Int64: Int] = [:]
+        for o in outputs { for c in o.classes { totals[c.outputClass, default: 0] += c.outputRows } }
+        let shown = totals.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.prefix(Self.shownClasses).map(\.key).sorted()
+        let other = totals.count > shown.count
+        var s = #"<h2>Predictions <span class="note">per model, and the classes their outputs held</span></h2>"#
+        s += #"<table id="predictions"><thead><tr><th>arm</th><th>model</th><th>predictions</th><th>classified rows</th>"#
+        s += shown.map { "<th>class \($0)</th>" }.joined() + (other ? "<th>other</th>" : "") + "</tr></thead><tbody>"
+        for o in outputs {
+            let rows = o.classes.reduce(0) { $0 + $1.outputRows }
+            s += #"<tr data-arm="\#(HTML.escape(o.arm))"><td>\#(HTML.escape(o.arm))</td><td>\#(HTML.escape(o.model))</td>"#
+            s += HTML.cell("predictions", count: o.predictions) + HTML.cell("classified-rows", count: rows)
+            for c in shown {
+                let share = o.classes.first { $0.outputClass == c }?.share ?? 0
+                s += #"<td data-field="class" data-class="\#(c)" data-value="\#(share)">\#(HTML.percent(rows > 0 ? share : nil))</td>"#
+            }
+            if other {
+                let share = o.classes.filter { !shown.contains($0.outputClass) }.reduce(0) { $0 + $1.share }
+                s += #"<td data-field="class" data-class="other" data-value="\#(share)">\#(HTML.percent(rows > 0 ? share : nil))</td>"#
+            }
+            s += "</tr>"
+        }
+        s += "</tbody></table>"
+        let names = shown.map { "class \($0)" } + (other ? ["other"] : [])
+        let bars = outputs.map { o in
+            SVGChart.Bar(label: o.arm, values: shown.map { c in o.classes.first { $0.outputClass == c }?.share ?? 0 }
+                            + (other ? [o.classes.filter { !shown.contains($0.outputClass) }.reduce(0) { $0 + $1.share }] : []))
+        }
+        s += #"<div class="charts single">"# + figure("Class distribution of each model's outputs",
+                                              SVGChart.stackedBars(id: "output-classes", title: "output classes", seriesNames: names,
+                                                                   bars: bars, yLabel: "share of output rows",
+                                                                   valueText: { HTML.percent($0) })) + "</div>"
         return s
     }
 

@@ -71,6 +71,7 @@ enum HTML {
         .warnings { background: #fde2e1; border: 1px solid #f3b4b1; color: #7a1114; padding: 8px 14px; border-radius: 6px; margin: 12px 0; }
         .win { font-weight: 700; color: #1e6b3a; } .lose { color: #a4161a; }
         .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); gap: 16px; }
+        .charts.single { grid-template-columns: minmax(420px, 560px); }
         figure { background: #fff; margin: 0; padding: 8px; border: 1px solid #e3e6eb; border-radius: 6px; }
         figcaption { font-weight: 600; margin-bottom: 4px; } svg { width: 100%; height: auto; }
         svg .tick { font-size: 11px; fill: #5b6475; } svg .axis-label { font-size: 11px; fill: #5b6475; }

@@ -53,7 +53,8 @@ struct SVGChart {
     }
 
     /// A stacked bar chart, one colour per series.
-    static func stackedBars(id: String, title: String, seriesNames: [String], bars: [Bar], yLabel: String) -> String {
+    static func stackedBars(id: String, title: String, seriesNames: [String], bars: [Bar], yLabel: String,
+                            valueText: (Double) -> String = { number($0) }) -> String {
         let totals = bars.map { $0.values.reduce(0, +) }
         guard let top = totals.max(), top > 0 else { return empty(id: id, title: title) }
         let frame = Frame(x: 0...Double(max(bars.count, 1)), y: 0...(top * 1.05))
@@ -68,7 +69,7 @@ struct SVGChart {
             for (b, bar) in bars.enumerated() where bar.values.indices.contains(s) && bar.values[s] > 0 {
                 let below = bar.values[..<s].reduce(0, +)
                 let y0 = frame.point(0, below).y, y1 = frame.point(0, below + bar.values[s]).y
-                svg += #"<rect x="\#(f(margin.left + Double(b) * slot + slot * 0.1))" y="\#(f(y1))" width="\#(f(slot * 0.8))" height="\#(f(y0 - y1))"><title>\#(HTML.escape(name)) \#(HTML.escape(bar.label)): \#(Int(bar.values[s]))</title></rect>"#
+                svg += #"<rect x="\#(f(margin.left + Double(b) * slot + slot * 0.1))" y="\#(f(y1))" width="\#(f(slot * 0.8))" height="\#(f(y0 - y1))"><title>\#(HTML.escape(name)) \#(HTML.escape(bar.label)): \#(HTML.escape(valueText(bar.values[s])))</title></rect>"#
             }
             svg += "</g>"
         }

@@ -148,14 +148,23 @@ public struct AssignmentService: Sendable {
 
     /// Second phase: records the choice through the group commit (which claims a pending
     /// claim's unit first) and counts it. The assignment is the decision as recorded: a
-    /// returning unit's holds its first arm.
-    public func record(_ choice: Choice) async throws -> Assignment {
-        let (decision, commit) = try await groupCommit.record(choice.decision(), claim: choice.claim)
+    /// returning unit's holds its first arm. A prediction passes the classes its chosen
+    /// arm's model output; they are dropped if the unit holds another arm.
+    public func record(_ choice: Choice, outputClasses: [Int64]? = nil) async throws -> Assignment {
+        var made = choice.decision()
+        made.outputClasses = outputClasses
+        let (decision, commit) = try await groupCommit.record(made, claim: choice.claim)
         let key = decision.experiment, arm = decision.armIndex
         cache.count(experiment: key, arm: arm, commit: commit, assignments: 1)
         choice.entry.assignmentCounters[arm].increment()
         return Assignment(experiment: key, variant: choice.entry.experiment.arms[arm].name, armIndex: arm, decisionID: decision.id,
                           propensity: decision.propensity)
+    }
+
+    /// Records the output classes of a prediction's decision stored without them (its
+    /// unit held another arm than the one whose model inferred first).
+    public func record(outputClasses: [Int64], decision: UUID) async throws {
+        try await groupCommit.record(outputClasses: outputClasses, decision: decision)
     }
 
     /// Refuses a unit PostgreSQL could not store (a NUL character, which `text` cannot hold,

@@ -11,7 +11,8 @@ import PluginSupport
 /// the policy chose is told apart only when the decision is recorded: that arm's model then
 /// infers too.) An ensemble policy (capability `ensemble`) picks a weighted set of arms:
 /// their models infer (concurrently, unless all infer inline) and the policy combines
-/// their first outputs.
+/// their first outputs. Each prediction's decision records the classes its model output
+/// (``OutputClasses``), for the results' class distribution.
 public struct PredictionService: Sendable {
     let assignments: AssignmentService
     let models: ModelService
@@ -54,7 +55,13 @@ public struct PredictionService: Sendable {
         let experiment = choice.entry.experiment
         if Self.combines(choice.entry) {
             let (outputs, set) = try await ensemble(choice, inputs: inputs)
-            return Prediction(assignment: try await assignments.record(choice), outputs: outputs, ensemble: set)
+            let classes = OutputClasses.of(outputs)
+            let assignment = try await assignments.record(choice, outputClasses: classes)
+            if assignment.armIndex != choice.arm, let classes {
+                // The combined outputs do not depend on the arm the unit holds.
+                try await assignments.record(outputClasses: classes, decision: assignment.decisionID)
+            }
+            return Prediction(assignment: assignment, outputs: outputs, ensemble: set)
         }
         var model = try await endpoint(experiment, arm: choice.arm)
         if choice.claim != nil && !model.plugin.inlineInfer {
@@ -62,9 +69,12 @@ public struct PredictionService: Sendable {
             model = try await endpoint(experiment, arm: choice.arm)
         }
         var outputs = try await infer(model, inputs)
-        let assignment = try await assignments.record(choice)
+        let assignment = try await assignments.record(choice, outputClasses: OutputClasses.of(outputs))
         if assignment.armIndex != choice.arm {
             outputs = try await infer(try await endpoint(experiment, arm: assignment.armIndex), inputs)
+            if let classes = OutputClasses.of(outputs) {
+                try await assignments.record(outputClasses: classes, decision: assignment.decisionID)
+            }
         }
         return Prediction(assignment: assignment, outputs: outputs, ensemble: nil)
     }

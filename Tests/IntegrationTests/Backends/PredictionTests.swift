@@ -187,6 +187,68 @@ struct PredictionTests {
         }
     }
 
+    @Test("each prediction's decision records its model's output classes; the class rollups, the view and the results agree with a recount")
+    func outputClasses() async throws {
+        try await withApp(policies: Self.fixture.policies) { client in
+            let a = TestStores.uniqueKey("iris"), b = TestStores.uniqueKey("reversed")
+            try await register(client, a, model: Self.fixture.iris)
+            try await register(client, b, model: Self.fixture.reversed)
+            let arms = #"[{"name": "fitted", "backend": "\#(a)"}, {"name": "reversed", "backend": "\#(b)"}]"#
+            let bandit = TestStores.uniqueKey("classes")
+            let created = try await client.send(.post, "/v1/experiments", json: #"{"key": "\#(bandit)", "arms": \#(arms), "policy": {"name": "thompson"}}"#)
+            #expect(created.status == .created)
+            // Three flowers a row each (setosa, versicolor, virginica): each model's classes differ by row.
+            let rows = #"[{"name": "input", "datatype": "FP32", "shape": [3, 4], "data": [5.1, 3.5, 1.4, 0.2, 6.0, 2.9, 4.5, 1.5, 6.3, 2.5, 5.0, 1.9]}]"#
+            let stores = try await TestStores.stores()
+            var answered: [String: [Int64]] = [:]
+            func predict(_ unit: String) async throws -> PredictResponse {
+                let p = try await client.send(.post, "/v1/experiments/\(bandit)/predict", json: #"{"unit": "\#(unit)", "inputs": \#(rows)}"#)
+                    .decode(PredictResponse.self)
+                answered[p.decisionID] = try #require(p.outputs.first { $0.name == "class" }).data.map { Int64($0) }
+                return p
+            }
+            for i in 0..<20 { _ = try await predict("new-\(i)") }
+            for i in 0..<10 { _ = try await predict("new-\(i)") }  // returning units
+            // Units that hold "fitted" already: where the policy chooses "reversed", the decision is
+            // stored without classes and fitted's model infers again; its classes follow.
+            for i in 0..<20 {
+                _ = try await stores.stickyUnits.claim(experiment: bandit, unit: "held-\(i)", arm: 0, propensity: 0.5, ttlSeconds: 600)
+                #expect(try await predict("held-\(i)").variant == "fitted")
+            }
+            let stored = try await TestStores.query(
+                "SELECT id::text, output_classes::text FROM switchboard.decisions WHERE experiment = $1", [bandit])
+            #expect(stored.count == 50)
+            for row in stored {
+                let id = try #require(row[0]).uppercased()
+                let classes = row[1].map { $0.dropFirst().dropLast().split(separator: ",").compactMap { Int64($0) } }
+                #expect(classes == answered.first { $0.key.uppercased() == id }?.value, "decision \(id)")
+            }
+            let recount = try await TestStores.query("""
+                SELECT d.arm_index::text, c.class::text, count(*)::text FROM switchboard.decisions d, unnest(d.output_classes) AS c(class)
+                WHERE d.experiment = $1 GROUP BY 1, 2 ORDER BY 1, 2
+                """, [bandit])
+            let view = try await TestStores.query("""
+                SELECT arm_index::text, class::text, output_rows::text FROM switchboard.output_classes
+                WHERE experiment = $1 AND phase IS NULL ORDER BY 1, 2
+                """, [bandit])
+            #expect(view == recount && view.count >= 4, "\(view) vs \(recount)")
+            let results = try await client.send(.get, "/v1/experiments/\(bandit)/results").decode(ExperimentResults.self)
+            #expect(results.outputs.map(\.model) == [a, b])
+            let fromResults = results.outputs.enumerated().flatMap { i, o in
+                o.classes.map { ["\(i)", "\($0.outputClass)", "\($0.outputRows)"] }
+            }.sorted { $0.lexicographicallyPrecedes($1) }
+            #expect(fromResults == view.map { $0.map { $0 ?? "" } })
+            #expect(results.outputs.map(\.predictions).reduce(0, +) == 50)
+            for o in results.outputs { #expect(abs(o.classes.reduce(0) { $0 + $1.share } - 1) < 1e-12) }
+            // Compaction merges the rollup rows without changing a figure.
+            _ = try await stores.results.compactRollups()
+            #expect(try await TestStores.query("""
+                SELECT arm_index::text, class::text, output_rows::text FROM switchboard.output_classes
+                WHERE experiment = $1 AND phase IS NULL ORDER BY 1, 2
+                """, [bandit]) == view)
+        }
+    }
+
     @Test("the experiment as an Open Inference Protocol model: metadata, ready, infer with unit and decision id in parameters")
     func openInferenceProtocol() async throws {
         try await withApp(policies: Self.fixture.policies) { client in

@@ -114,6 +114,74 @@ struct ResultsPageBrowserTests {
         #expect(FileManager.default.fileExists(atPath: Self.screenshot))
     }
 
+    @Test("a model experiment's page shows each model's predictions and output classes as the view has them, and plots the distribution")
+    func modelExperimentInChromium() async throws {
+        let chromium = "/usr/bin/chromium"
+        try #require(FileManager.default.isExecutableFile(atPath: chromium), "Debian's chromium is missing: run scripts/install-deps")
+        let python = try await Self.run("/bin/sh", ["-c", "\(Self.root)/scripts/python-env"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        _ = try await TestStores.stores()  // migrated
+        let fixture = PredictionTests.fixture
+        let replicas = try await ThreeReplicasTests.start(count: 1, arguments: ["--plugin-dir", fixture.folder])
+        defer { ThreeReplicasTests.stop(replicas) }
+        let base = replicas[0].base
+        let fitted = TestStores.uniqueKey("iris"), reversed = TestStores.uniqueKey("reversed")
+        for (name, model) in [(fitted, fixture.iris), (reversed, fixture.reversed)] {
+            let r = try await ThreeReplicasTests.request(base + "/v1/backends", method: "POST",
+                                                         json: #"{"name": "\#(name)", "path": "\#(fixture.library)", "model": "\#(model)"}"#)
+            try #require(r.status == 201, "\(String(decoding: r.body, as: UTF8.self))")
+        }
+        let key = TestStores.uniqueKey("models")
+        let created = try await ThreeReplicasTests.request(base + "/v1/experiments", method: "POST", json: """
+            {"key": "\(key)", "arms": [{"name": "fitted", "backend": "\(fitted)"}, {"name": "reversed", "backend": "\(reversed)"}],
+             "policy": {"name": "weighted-split"}}
+            """)
+        try #require(created.status == 201, "\(String(decoding: created.body, as: UTF8.self))")
+        // Each request classifies two flowers, drawn from the three species.
+        let flowers = [[5.1, 3.5, 1.4, 0.2], [6.0, 2.9, 4.5, 1.5], [6.3, 2.5, 5.0, 1.9]]
+        var rng = SplitMix64(seed: 17)
+        for i in 0..<60 {
+            let rows = (0..<2).flatMap { _ in flowers[Int(rng.nextUnit() * 3) % 3] }
+            let inputs = #"[{"name": "input", "datatype": "FP32", "shape": [2, 4], "data": \#(rows)}]"#
+            let r = try await ThreeReplicasTests.request(base + "/v1/experiments/\(key)/predict", method: "POST",
+                                                         json: #"{"unit": "u\#(i)", "inputs": \#(inputs)}"#)
+            try #require(r.status == 200, "\(String(decoding: r.body, as: UTF8.self))")
+        }
+        let screenshot = (Self.screenshot as NSString).deletingPathExtension + "-model.png"
+        try FileManager.default.createDirectory(atPath: (screenshot as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let output = NSTemporaryDirectory() + "results-page-\(key).json"
+        _ = try await Self.run(python, [Self.root + "/Tests/Browser/results_page.py", "--base", base, "--experiment", key,
+                                        "--screenshot", screenshot, "--output", output, "--chromium", chromium])
+        let page = try JSONDecoder().decode(RenderedPage.self, from: Data(contentsOf: URL(fileURLWithPath: output)))
+        #expect(page.status == 200)
+
+        // Predictions per model and each class's share equal the views'.
+        let decisions = try await TestStores.query(
+            "SELECT arm, decisions::text FROM switchboard.arm_decisions WHERE experiment = $1 AND phase IS NULL ORDER BY arm_index", [key])
+        #expect(decisions.count == 2)
+        for row in decisions {
+            let arm = row[0] ?? ""
+            #expect(page.predictions[arm]?["predictions"] == (row[1] ?? nil).flatMap(Double.init), "\(arm): \(String(describing: page.predictions[arm]))")
+        }
+        let classes = try await TestStores.query(
+            "SELECT arm, class::text, output_rows::text, share::text FROM switchboard.output_classes WHERE experiment = $1 AND phase IS NULL", [key])
+        #expect(classes.count >= 4)
+        var rowsPerArm: [String: Double] = [:]
+        for row in classes {
+            let arm = row[0] ?? "", shown = page.predictions[arm]?["class \(row[1] ?? "")"] ?? nil
+            let share = try #require((row[3] ?? nil).flatMap(Double.init))
+            #expect(shown.map { abs($0 - share) <= 1e-12 } == true, "\(arm) class \(row[1] ?? ""): page \(String(describing: shown)), SQL \(share)")
+            rowsPerArm[arm, default: 0] += (row[2] ?? nil).flatMap(Double.init) ?? 0
+        }
+        for (arm, rows) in rowsPerArm {
+            #expect(page.predictions[arm]?["classified-rows"] == rows)
+            #expect(rows == 2 * (page.predictions[arm]?["predictions"].flatMap { $0 } ?? 0))  // two rows a request
+        }
+        // The distribution is plotted: a series per class shown, a bar per model.
+        let chart = try #require(page.charts["output-classes"])
+        #expect(Set(chart.series.map(\.name)) == Set(page.predictions.values.flatMap(\.keys).filter { $0.hasPrefix("class ") }))
+        #expect(chart.series.allSatisfy { $0.points >= 1 } && chart.width > 300 && chart.height > 100)
+    }
+
     /// What `Tests/Browser/results_page.py` read from the rendered page.
     struct RenderedPage: Decodable {
         enum Cell: Decodable {
@@ -149,11 +217,13 @@ struct ResultsPageBrowserTests {
         var verdict: String?
         var warnings: [String]
         var tables: [String: [String: [String: Cell]]]
+        /// Per arm of a model experiment: predictions, classified rows, and each class's share.
+        var predictions: [String: [String: Double?]]
         var charts: [String: Chart]
         var listRow: ListRow
 
         enum CodingKeys: String, CodingKey {
-            case status, verdict, warnings, tables, charts
+            case status, verdict, warnings, tables, predictions, charts
             case withoutKey = "without_key"
             case wrongKeyTables = "wrong_key_tables"
             case cookieHttpOnly = "cookie_http_only"

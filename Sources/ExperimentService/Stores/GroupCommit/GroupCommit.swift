@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import ServiceLifecycle
@@ -53,6 +54,14 @@ public final class GroupCommit: Service, Sendable {
             throw Self.overloaded(refusal)
         }
         return (written.decision ?? decision, written.commit)
+    }
+
+    /// Records the output classes of a decision stored without them (``LogRow/outputClasses(decision:classes:)``),
+    /// once committed.
+    public func record(outputClasses classes: [Int64], decision: UUID) async throws {
+        do { _ = try await queue.submit(.outputClasses(decision: decision, classes: classes)) } catch let refusal as ThreadCoalescer<LogRow, Written>.Refusal {
+            throw Self.overloaded(refusal)
+        }
     }
 
     /// Records rewards together (in as few batches as they fit); one result per reward,

@@ -1,8 +1,13 @@
+import Foundation
+
 /// One row for the group commit: a decision (with its unit's claim, for an adaptive
-/// experiment) or a reward.
+/// experiment), a reward, or the output classes of a decision stored without them (a
+/// returning unit's prediction, whose held arm's model inferred after the decision was
+/// stored).
 public enum LogRow: Sendable {
     case decision(Decision, StickyClaim?)
     case reward(Reward)
+    case outputClasses(decision: UUID, classes: [Int64])
 }
 
 /// What the group commit reports for a row once its batch has committed.

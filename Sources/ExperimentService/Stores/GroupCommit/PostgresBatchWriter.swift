@@ -1,6 +1,8 @@
+import Foundation
+
 /// Writes a group-commit batch to PostgreSQL in one transaction, on a connection of its
 /// own: decisions by binary `COPY` (``DecisionCopy``) with their sums for the rollups
-/// (``RollupCopy``), rewards by two statements that also append theirs (``RewardInsert``),
+/// (``RollupCopy``, ``ClassRollupCopy``), late output classes by one statement, rewards by two statements that also append theirs (``RewardInsert``),
 /// and the transaction's id for every row (shared statistics tagged
 /// with it can be checked against a rebuild's snapshot). A batch of decisions alone is one
 /// query string (the id query and the two `COPY`s), one transaction, instead of BEGIN, id,
@@ -15,23 +17,34 @@ final class PostgresBatchWriter: BatchWriter {
     func write(_ rows: [LogRow]) -> Result<[Written], StoreError> {
         var decisions: [Decision] = []
         var rewards: [RewardInsert.Row] = []
+        var late: [(decision: UUID, classes: [Int64])] = []
         for row in rows {
             switch row {
             case .decision(let d, _): decisions.append(d)
             case .reward(let r): rewards.append(RewardInsert.Row(r))
+            case .outputClasses(let id, let classes): late.append((id, classes))
             }
         }
         do throws(StoreError) {
-            let streams = decisions.isEmpty ? nil : [DecisionCopy.rows(decisions), RollupCopy.rows(decisions)]
-            let copies = "\(DecisionCopy.statement); \(RollupCopy.statement)"
+            var streams: [[UInt8]] = [], copies: [String] = []
+            if !decisions.isEmpty {
+                streams = [DecisionCopy.rows(decisions), RollupCopy.rows(decisions)]
+                copies = [DecisionCopy.statement, RollupCopy.statement]
+                if let classes = ClassRollupCopy.rows(decisions) {
+                    streams.append(classes)
+                    copies.append(ClassRollupCopy.statement)
+                }
+            }
+            let copy = copies.joined(separator: "; ")
             let (outcomes, commit): ([RewardOutcome], CommitID)
-            if rewards.isEmpty, let streams {
-                let results = try connection.copyIn("\(RollupCopy.transactionPrelude); \(copies)", streams: streams)
+            if rewards.isEmpty && late.isEmpty && !streams.isEmpty {
+                let results = try connection.copyIn("\(RollupCopy.transactionPrelude); \(copy)", streams: streams)
                 (outcomes, commit) = ([], try Self.commitID(results.first?.rows.first?[0]))
             } else {
                 (outcomes, commit) = try connection.transaction { conn throws(StoreError) -> ([RewardOutcome], CommitID) in
                     let commit = try Self.commitID(try conn.query(RollupCopy.transactionPrelude).rows.first?[0])
-                    if let streams { try conn.copyIn(copies, streams: streams) }
+                    if !streams.isEmpty { try conn.copyIn(copy, streams: streams) }
+                    if !late.isEmpty { try conn.query(ClassRollupCopy.setLate, [ClassRollupCopy.late(late)]) }
                     return (try RewardInsert.write(rewards, conn), commit)
                 }
             }
@@ -40,6 +53,7 @@ final class PostgresBatchWriter: BatchWriter {
                 switch row {
                 case .decision(let d, _): Written(commit: commit, decision: d)
                 case .reward: Written(commit: commit, outcome: nextOutcome.next())
+                case .outputClasses: Written(commit: commit)
                 }
             })
         } catch {

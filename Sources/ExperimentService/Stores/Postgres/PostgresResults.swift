@@ -8,7 +8,7 @@ public struct PostgresResults: ResultsStore {
 
     public func results(for experiment: Experiment, phase: Int?) async throws -> ExperimentResults {
         let key = experiment.key, phaseText = phase.map(String.init)
-        let (stats, srm, hours, cumulative, phases, latest) = try await database.withConnection { conn in
+        let (stats, srm, hours, cumulative, phases, latest, classes) = try await database.withConnection { conn in
             (
                 try conn.query(
                     """
@@ -35,7 +35,12 @@ public struct PostgresResults: ResultsStore {
                     """, [key]),
                 try conn.query(PostgresExperimentRepository.phasesQuery, [key]),
                 try conn.query(
-                    "SELECT probabilities::text FROM switchboard.decisions WHERE experiment = $1 ORDER BY created_at DESC LIMIT 1", [key])
+                    "SELECT probabilities::text FROM switchboard.decisions WHERE experiment = $1 ORDER BY created_at DESC LIMIT 1", [key]),
+                try conn.query(
+                    """
+                    SELECT arm_index, class, output_rows FROM switchboard.output_classes
+                    WHERE experiment = $1 AND phase IS NOT DISTINCT FROM $2::integer
+                    """, [key, phaseText])
             )
         }
         func double(_ s: String?) -> Double? { s.flatMap { Double($0) } }
@@ -64,6 +69,11 @@ public struct PostgresResults: ResultsStore {
                       seqCILow: double(r[6]), seqCIHigh: double(r[7]))
             },
             traffic: latest.rows.first?[0].flatMap { $0.dropFirst().dropLast().split(separator: ",").compactMap { Double($0) } })
+        let decisions = experiment.arms.indices.map { i in results.arms.indices.contains(i) ? results.arms[i].decisions : 0 }
+        results.outputs = ExperimentResults.outputs(arms: experiment.arms, decisions: decisions, rows: classes.rows.compactMap { r in
+            guard let arm = r[0].flatMap({ Int($0) }), let c = r[1].flatMap({ Int64($0) }), let n = r[2].flatMap({ Int($0) }) else { return nil }
+            return (arm, c, n)
+        })
         results.addWarnings()
         return results
     }
