@@ -1,58 +1,45 @@
--- What a model experiment's models predicted: each prediction's decision records the
--- classes its arm's model output (one per input row; see OutputClasses.swift for how a
+-- What a model experiment's models predicted: `decision_classes` records, per prediction,
+-- the classes its arm's model output (one per input row; OutputClasses.swift says how a
 -- class is read from the outputs), and `class_rollups` counts them per experiment, phase,
 -- arm, hour and class, as `arm_rollups` counts decisions (same writers, same compaction).
 
-ALTER TABLE switchboard.decisions ADD COLUMN output_classes bigint[];
+-- One row per prediction whose model's outputs held classes. Written by the group commit
+-- with the decision's batch, or in a later batch for a returning unit whose held arm's
+-- model inferred after its decision was stored.
+CREATE TABLE switchboard.decision_classes (
+    decision_id uuid PRIMARY KEY,            -- switchboard.decisions (id); not a foreign key: checked by the writer
+    experiment  text NOT NULL,
+    phase       integer NOT NULL,
+    arm_index   integer NOT NULL,
+    classes     bigint[] NOT NULL,           -- one per output row
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
 
 CREATE TABLE switchboard.class_rollups (
     experiment  text NOT NULL,
     phase       integer NOT NULL,
     arm_index   integer NOT NULL,
-    hour        timestamptz NOT NULL DEFAULT date_trunc('hour', now()),  -- of the decisions
+    hour        timestamptz NOT NULL DEFAULT date_trunc('hour', now()),  -- of the classes' rows
     class       bigint NOT NULL,
     output_rows bigint NOT NULL                                          -- output rows of that class
 );
 CREATE INDEX class_rollups_key ON switchboard.class_rollups (experiment, phase, arm_index, hour, class);
 CREATE INDEX class_rollups_hour ON switchboard.class_rollups (hour);
 
--- Rolls up decisions written by any writer but the group commit: their arms as before
--- (011), and now their output classes too.
-CREATE OR REPLACE FUNCTION switchboard.roll_up_decisions() RETURNS trigger
+-- Rolls up classes written by any writer but the group commit (which sums its own).
+CREATE FUNCTION switchboard.roll_up_classes() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     IF switchboard.writer_rolls_up() THEN RETURN NULL; END IF;
-    INSERT INTO switchboard.arm_rollups (experiment, phase, arm_index, hour, decisions, expected_decisions)
-    SELECT experiment, phase, arm_index, hour, sum(decisions), sum(expected)
-    FROM (SELECT experiment, phase, arm_index, date_trunc('hour', created_at) AS hour, 1 AS decisions, 0::float8 AS expected
-          FROM new_rows
-          UNION ALL
-          SELECT n.experiment, n.phase, (p.ordinality - 1)::integer, date_trunc('hour', n.created_at), 0, p.value
-          FROM new_rows n, unnest(n.probabilities) WITH ORDINALITY AS p(value, ordinality)) t
-    GROUP BY experiment, phase, arm_index, hour;
     INSERT INTO switchboard.class_rollups (experiment, phase, arm_index, hour, class, output_rows)
     SELECT n.experiment, n.phase, n.arm_index, date_trunc('hour', n.created_at), c.class, count(*)
-    FROM new_rows n, unnest(n.output_classes) AS c(class)
+    FROM new_rows n, unnest(n.classes) AS c(class)
     GROUP BY 1, 2, 3, 4, 5;
     RETURN NULL;
 END $$;
 
--- Sets the output classes of a decision recorded without them (a returning unit whose held
--- arm's model inferred after the decision was stored) and rolls them up under the
--- decision's hour; returns whether the decision was found without classes.
-CREATE FUNCTION switchboard.set_output_classes(decision uuid, classes bigint[]) RETURNS boolean
-LANGUAGE sql AS $$
-    WITH updated AS (
-        UPDATE switchboard.decisions SET output_classes = classes
-        WHERE id = decision AND output_classes IS NULL
-        RETURNING experiment, phase, arm_index, created_at),
-    counted AS (
-        INSERT INTO switchboard.class_rollups (experiment, phase, arm_index, hour, class, output_rows)
-        SELECT u.experiment, u.phase, u.arm_index, date_trunc('hour', u.created_at), c.class, count(*)
-        FROM updated u, unnest(classes) AS c(class)
-        GROUP BY 1, 2, 3, 4, 5)
-    SELECT EXISTS (SELECT 1 FROM updated)
-$$;
+CREATE TRIGGER decision_classes_roll_up AFTER INSERT ON switchboard.decision_classes
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION switchboard.roll_up_classes();
 
 -- 011's compaction, and the class rollups'.
 CREATE OR REPLACE FUNCTION switchboard.compact_rollups() RETURNS bigint

@@ -14,9 +14,10 @@ struct InMemoryBatchWriter: BatchWriter {
                     switch row {
                     case .decision(let d, _):
                         try t.insert(d)
+                        if let c = DecisionClasses(d) { t.insert(c) }
                         written.append(Written(commit: t.commit, decision: d))
-                    case .outputClasses(let id, let classes):
-                        t.setOutputClasses(classes, decision: id)
+                    case .classes(let c):
+                        t.insert(c)
                         written.append(Written(commit: t.commit))
                     case .reward(let r):
                         let outcome: RewardOutcome

@@ -27,6 +27,7 @@ final class InMemoryRecord: @unchecked Sendable {
     private var decisionOrder: [UUID] = []
     private var rewards: [RewardKey: StoredReward] = [:]
     private var rewardOrder: [RewardKey] = []
+    private var classes: [UUID: DecisionClasses] = [:]
     private var lastCommit: UInt64 = 0
 
     /// Runs `body` under the lock, as one transaction with a new id.
@@ -40,9 +41,7 @@ final class InMemoryRecord: @unchecked Sendable {
             decisions[d.decision.id] = d
             decisionOrder.append(d.decision.id)
         }
-        for (id, classes) in t.lateClasses where decisions[id]?.decision.outputClasses == nil {
-            decisions[id]?.decision.outputClasses = classes
-        }
+        for c in t.newClasses where classes[c.decisionID] == nil { classes[c.decisionID] = c }
         for r in t.newRewards {
             let key = RewardKey(decision: r.reward.decisionID, metric: r.reward.metric)
             rewards[key] = r
@@ -59,7 +58,7 @@ final class InMemoryRecord: @unchecked Sendable {
                 snapshot: DatabaseSnapshot(xmin: next, xmax: next),
                 decisions: decisionOrder.compactMap { decisions[$0] },
                 rewards: rewardOrder.compactMap { rewards[$0] },
-                decisionsByID: decisions, rewardsByKey: rewards))
+                decisionsByID: decisions, rewardsByKey: rewards, classes: Array(classes.values)))
         }
     }
 
@@ -70,7 +69,7 @@ final class InMemoryRecord: @unchecked Sendable {
         let at: Date
         fileprivate(set) var newDecisions: [StoredDecision] = []
         fileprivate(set) var newRewards: [StoredReward] = []
-        fileprivate(set) var lateClasses: [(UUID, [Int64])] = []
+        fileprivate(set) var newClasses: [DecisionClasses] = []
 
         func decision(_ id: UUID) -> Decision? {
             record.decisions[id]?.decision ?? newDecisions.first { $0.decision.id == id }?.decision
@@ -93,13 +92,9 @@ final class InMemoryRecord: @unchecked Sendable {
             newDecisions.append(StoredDecision(decision: d, commit: commit, at: at))
         }
 
-        /// Sets the output classes of a decision stored without them (`switchboard.set_output_classes`).
-        mutating func setOutputClasses(_ classes: [Int64], decision id: UUID) {
-            if let i = newDecisions.firstIndex(where: { $0.decision.id == id }) {
-                if newDecisions[i].decision.outputClasses == nil { newDecisions[i].decision.outputClasses = classes }
-            } else {
-                lateClasses.append((id, classes))
-            }
+        /// A prediction's output classes (`switchboard.decision_classes`; the first for a decision stands).
+        mutating func insert(_ c: DecisionClasses) {
+            newClasses.append(c)
         }
 
         mutating func insert(_ r: Reward) throws(StoreError) {
@@ -118,5 +113,7 @@ final class InMemoryRecord: @unchecked Sendable {
         var rewards: [StoredReward]
         var decisionsByID: [UUID: StoredDecision]
         var rewardsByKey: [RewardKey: StoredReward]
+        /// Predictions' output classes, in no order.
+        var classes: [DecisionClasses]
     }
 }

@@ -19,17 +19,16 @@ public struct InMemoryResults: ResultsStore {
 
     public func results(for experiment: Experiment, phase: Int?) async throws -> ExperimentResults {
         let key = experiment.key
-        let (decisions, rewards, byID) = log.record.read { r in
-            (r.decisions.filter { $0.decision.experiment == key }, r.rewards.filter { $0.reward.experiment == key }, r.decisionsByID)
+        let (decisions, rewards, byID, predicted) = log.record.read { r in
+            (r.decisions.filter { $0.decision.experiment == key }, r.rewards.filter { $0.reward.experiment == key }, r.decisionsByID,
+             r.classes.filter { $0.experiment == key })
         }
         let armCount = experiment.arms.count, control = experiment.controlIndex
         func inPhase(_ p: Int) -> Bool { phase == nil || phase == p }
         var counts = [Int](repeating: 0, count: armCount)
         var expected = [Double](repeating: 0, count: armCount)
-        var classes: [ClassKey: Int] = [:]
         for d in decisions where counts.indices.contains(d.decision.armIndex) && inPhase(d.decision.phase) {
             counts[d.decision.armIndex] += 1
-            for c in d.decision.outputClasses ?? [] { classes[ClassKey(arm: d.decision.armIndex, outputClass: c), default: 0] += 1 }
             for (i, p) in (d.decision.probabilities ?? []).enumerated() where i < armCount { expected[i] += p }
         }
         var values: [String: [[Double]]] = [:]
@@ -54,6 +53,10 @@ public struct InMemoryResults: ResultsStore {
                                         phases: try await experiments.phases(key: key), metrics: metrics,
                                         sampleRatio: sampleRatio, hourly: hourly, cumulative: cumulative,
                                         traffic: decisions.max { $0.at < $1.at }?.decision.probabilities)
+        var classes: [ClassKey: Int] = [:]
+        for p in predicted where p.armIndex < armCount && inPhase(p.phase) {
+            for c in p.classes { classes[ClassKey(arm: p.armIndex, outputClass: c), default: 0] += 1 }
+        }
         results.outputs = ExperimentResults.outputs(arms: experiment.arms, decisions: counts,
                                                     rows: classes.map { ($0.key.arm, $0.key.outputClass, $0.value) })
         results.addWarnings()

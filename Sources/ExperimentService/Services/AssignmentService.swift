@@ -161,10 +161,10 @@ public struct AssignmentService: Sendable {
                           propensity: decision.propensity)
     }
 
-    /// Records the output classes of a prediction's decision stored without them (its
-    /// unit held another arm than the one whose model inferred first).
-    public func record(outputClasses: [Int64], decision: UUID) async throws {
-        try await groupCommit.record(outputClasses: outputClasses, decision: decision)
+    /// Queues the output classes of a prediction whose decision is stored already (its unit
+    /// held another arm than the one whose model inferred first); see ``GroupCommit/post(_:)``.
+    public func post(_ classes: DecisionClasses) {
+        groupCommit.post(classes)
     }
 
     /// Refuses a unit PostgreSQL could not store (a NUL character, which `text` cannot hold,

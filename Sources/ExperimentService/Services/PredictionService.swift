@@ -45,7 +45,8 @@ public struct PredictionService: Sendable {
     ///   the claim goes with the group commit;
     /// - an in-process model infers in microseconds: it runs for the policy's choice, the
     ///   claim goes with the group commit, and for a returning unit that holds another arm
-    ///   the held arm's model runs again (if that fails, the decision stays recorded);
+    ///   the held arm's model runs again (if that fails, the decision stays recorded; its
+    ///   output classes follow the decision through the group commit, not awaited);
     /// - a model behind a thread or the network runs once, after a claim of its own has
     ///   said which arm the unit holds.
     /// With `sticky` false (a unit made up for this one request) nothing is claimed.
@@ -59,7 +60,7 @@ public struct PredictionService: Sendable {
             let assignment = try await assignments.record(choice, outputClasses: classes)
             if assignment.armIndex != choice.arm, let classes {
                 // The combined outputs do not depend on the arm the unit holds.
-                try await assignments.record(outputClasses: classes, decision: assignment.decisionID)
+                assignments.post(Self.classes(classes, of: assignment, choice))
             }
             return Prediction(assignment: assignment, outputs: outputs, ensemble: set)
         }
@@ -72,11 +73,15 @@ public struct PredictionService: Sendable {
         let assignment = try await assignments.record(choice, outputClasses: OutputClasses.of(outputs))
         if assignment.armIndex != choice.arm {
             outputs = try await infer(try await endpoint(experiment, arm: assignment.armIndex), inputs)
-            if let classes = OutputClasses.of(outputs) {
-                try await assignments.record(outputClasses: classes, decision: assignment.decisionID)
-            }
+            if let classes = OutputClasses.of(outputs) { assignments.post(Self.classes(classes, of: assignment, choice)) }
         }
         return Prediction(assignment: assignment, outputs: outputs, ensemble: nil)
+    }
+
+    /// The classes of a decision recorded without them (they follow it, not awaited).
+    static func classes(_ classes: [Int64], of assignment: AssignmentService.Assignment, _ choice: AssignmentService.Choice) -> DecisionClasses {
+        DecisionClasses(decisionID: assignment.decisionID, experiment: assignment.experiment, phase: choice.entry.experiment.phase,
+                        armIndex: assignment.armIndex, classes: classes)
     }
 
     /// Whether a prediction in this experiment combines several models: a running

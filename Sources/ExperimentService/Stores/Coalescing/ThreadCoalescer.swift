@@ -144,6 +144,12 @@ package final class ThreadCoalescer<Input: Sendable, Output: Sendable>: Sendable
         }
     }
 
+    /// Queues `input` without waiting: `completion` gets its result once its batch has been
+    /// processed. Returns the ``Refusal`` instead if it was not queued.
+    package func post(_ input: Input, completion: @escaping @Sendable (Result<Output, any Error>) -> Void) -> Refusal? {
+        enqueue(CollectionOfOne(Waiting(input: input, resume: completion)))
+    }
+
     /// Queues `inputs` together (they are processed in order, in as few batches as
     /// `maxBatch` allows) and returns one result per input once all are processed; if the
     /// queue has no room for all of them, none is queued and each gets the ``Refusal``.

@@ -6,7 +6,7 @@ enum DecisionCopy {
     static func rows(_ decisions: [Decision]) -> [UInt8] {
         var copy = PostgresBinaryCopy(capacity: decisions.count * 160)
         for d in decisions {
-            copy.beginRow(fields: 11)
+            copy.beginRow(fields: 10)
             copy.append(uuid: d.id)
             copy.append(text: d.experiment)
             copy.append(int4: Int32(d.armIndex))
@@ -23,13 +23,6 @@ enum DecisionCopy {
                 copy.appendNull()
             }
             copy.append(int4: Int32(clamping: d.phase))
-            if let classes = d.outputClasses {
-                var array = PostgresBinaryArray(.int8, capacity: classes.count * 12)
-                for c in classes { array.append(int8: c) }
-                copy.append(array: array)
-            } else {
-                copy.appendNull()
-            }
         }
         return copy.finished()
     }
@@ -37,8 +30,7 @@ enum DecisionCopy {
     /// Decisions arrive by `COPY`: PostgreSQL stores a batch with its multi-row heap insert
     /// and parses nothing (see ``rows(_:)``).
     static let statement = """
-        COPY switchboard.decisions (id, experiment, arm_index, unit, propensity, context, policy, seed, probabilities, phase,
-                                    output_classes)
+        COPY switchboard.decisions (id, experiment, arm_index, unit, propensity, context, policy, seed, probabilities, phase)
         FROM STDIN (FORMAT binary)
         """
 }

@@ -1,4 +1,3 @@
-import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import ServiceLifecycle
@@ -20,6 +19,7 @@ import ServiceLifecycle
 public final class GroupCommit: Service, Sendable {
     private let queue: ThreadCoalescer<LogRow, Written>
     private let counts: NIOLockedValueBox<Statistics>
+    private let logger: Logger
 
     /// Batches written and rows in them, for metrics.
     public struct Statistics: Sendable {
@@ -37,6 +37,7 @@ public final class GroupCommit: Service, Sendable {
         let counts = NIOLockedValueBox(Statistics())
         let batch = GroupCommitBatch(writer: log.makeBatchWriter(), units: units, counts: counts, logger: logger)
         self.counts = counts
+        self.logger = logger
         self.queue = ThreadCoalescer(name: "group-commit", maxBatch: maxBatch, maxQueue: maxQueue) { rows in batch.write(rows) }
     }
 
@@ -56,11 +57,19 @@ public final class GroupCommit: Service, Sendable {
         return (written.decision ?? decision, written.commit)
     }
 
-    /// Records the output classes of a decision stored without them (``LogRow/outputClasses(decision:classes:)``),
-    /// once committed.
-    public func record(outputClasses classes: [Int64], decision: UUID) async throws {
-        do { _ = try await queue.submit(.outputClasses(decision: decision, classes: classes)) } catch let refusal as ThreadCoalescer<LogRow, Written>.Refusal {
-            throw Self.overloaded(refusal)
+    /// Queues the output classes of a prediction whose decision is stored already
+    /// (``LogRow/classes(_:)``) and returns at once: they are written with the next batch
+    /// (or, at graceful shutdown, with the drained queue). A full queue or a failed batch
+    /// drops them, with a warning: they count in no class distribution.
+    public func post(_ classes: DecisionClasses) {
+        let logger = self.logger
+        let refusal = queue.post(.classes(classes)) { result in
+            if case .failure(let error) = result {
+                logger.warning("a prediction's output classes were not written", metadata: ["decision": "\(classes.decisionID)", "error": "\(error)"])
+            }
+        }
+        if let refusal {
+            logger.warning("a prediction's output classes were not queued", metadata: ["decision": "\(classes.decisionID)", "error": "\(refusal)"])
         }
     }
 

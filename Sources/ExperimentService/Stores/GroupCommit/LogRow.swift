@@ -1,13 +1,11 @@
-import Foundation
-
 /// One row for the group commit: a decision (with its unit's claim, for an adaptive
-/// experiment), a reward, or the output classes of a decision stored without them (a
-/// returning unit's prediction, whose held arm's model inferred after the decision was
-/// stored).
+/// experiment; a prediction's carries its output classes), a reward, or the output classes
+/// of a prediction whose decision was stored before its model inferred (a returning unit
+/// holding another arm than the policy chose).
 public enum LogRow: Sendable {
     case decision(Decision, StickyClaim?)
     case reward(Reward)
-    case outputClasses(decision: UUID, classes: [Int64])
+    case classes(DecisionClasses)
 }
 
 /// What the group commit reports for a row once its batch has committed.

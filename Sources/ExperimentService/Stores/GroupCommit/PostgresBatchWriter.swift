@@ -1,12 +1,10 @@
-import Foundation
-
 /// Writes a group-commit batch to PostgreSQL in one transaction, on a connection of its
 /// own: decisions by binary `COPY` (``DecisionCopy``) with their sums for the rollups
-/// (``RollupCopy``, ``ClassRollupCopy``), late output classes by one statement, rewards by two statements that also append theirs (``RewardInsert``),
-/// and the transaction's id for every row (shared statistics tagged
-/// with it can be checked against a rebuild's snapshot). A batch of decisions alone is one
-/// query string (the id query and the two `COPY`s), one transaction, instead of BEGIN, id,
-/// COPY, COMMIT.
+/// (``RollupCopy``), predictions' output classes likewise (``ClassCopy``), rewards by two
+/// statements that also append theirs (``RewardInsert``), and the transaction's id for
+/// every row (shared statistics tagged with it can be checked against a rebuild's
+/// snapshot). A batch without rewards is one query string (the id query and the `COPY`s),
+/// one transaction, instead of BEGIN, id, COPY, COMMIT.
 final class PostgresBatchWriter: BatchWriter {
     private let connection: PostgresConnection
 
@@ -17,34 +15,35 @@ final class PostgresBatchWriter: BatchWriter {
     func write(_ rows: [LogRow]) -> Result<[Written], StoreError> {
         var decisions: [Decision] = []
         var rewards: [RewardInsert.Row] = []
-        var late: [(decision: UUID, classes: [Int64])] = []
+        var classes: [DecisionClasses] = []
         for row in rows {
             switch row {
-            case .decision(let d, _): decisions.append(d)
+            case .decision(let d, _):
+                decisions.append(d)
+                if let c = DecisionClasses(d) { classes.append(c) }
             case .reward(let r): rewards.append(RewardInsert.Row(r))
-            case .outputClasses(let id, let classes): late.append((id, classes))
+            case .classes(let c): classes.append(c)
             }
         }
+        var streams: [[UInt8]] = [], copies: [String] = []
+        if !decisions.isEmpty {
+            streams += [DecisionCopy.rows(decisions), RollupCopy.rows(decisions)]
+            copies += [DecisionCopy.statement, RollupCopy.statement]
+        }
+        if !classes.isEmpty {
+            streams += [ClassCopy.rows(classes), ClassCopy.rollups(classes)]
+            copies += [ClassCopy.rowsStatement, ClassCopy.rollupStatement]
+        }
+        let copy = copies.joined(separator: "; ")
         do throws(StoreError) {
-            var streams: [[UInt8]] = [], copies: [String] = []
-            if !decisions.isEmpty {
-                streams = [DecisionCopy.rows(decisions), RollupCopy.rows(decisions)]
-                copies = [DecisionCopy.statement, RollupCopy.statement]
-                if let classes = ClassRollupCopy.rows(decisions) {
-                    streams.append(classes)
-                    copies.append(ClassRollupCopy.statement)
-                }
-            }
-            let copy = copies.joined(separator: "; ")
             let (outcomes, commit): ([RewardOutcome], CommitID)
-            if rewards.isEmpty && late.isEmpty && !streams.isEmpty {
+            if rewards.isEmpty {
                 let results = try connection.copyIn("\(RollupCopy.transactionPrelude); \(copy)", streams: streams)
                 (outcomes, commit) = ([], try Self.commitID(results.first?.rows.first?[0]))
             } else {
                 (outcomes, commit) = try connection.transaction { conn throws(StoreError) -> ([RewardOutcome], CommitID) in
                     let commit = try Self.commitID(try conn.query(RollupCopy.transactionPrelude).rows.first?[0])
-                    if !streams.isEmpty { try conn.copyIn(copy, streams: streams) }
-                    if !late.isEmpty { try conn.query(ClassRollupCopy.setLate, [ClassRollupCopy.late(late)]) }
+                    if !streams.isEmpty { _ = try conn.copyIn(copy, streams: streams) }
                     return (try RewardInsert.write(rewards, conn), commit)
                 }
             }
@@ -53,7 +52,7 @@ final class PostgresBatchWriter: BatchWriter {
                 switch row {
                 case .decision(let d, _): Written(commit: commit, decision: d)
                 case .reward: Written(commit: commit, outcome: nextOutcome.next())
-                case .outputClasses: Written(commit: commit)
+                case .classes: Written(commit: commit)
                 }
             })
         } catch {
