@@ -1,4 +1,5 @@
 import ArgumentParser
+import ExperimentService
 
 /// The `switchboard` command: serve the API, migrate the database, run the embedded stores.
 @main
@@ -6,6 +7,7 @@ struct Switchboard: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchboard",
         abstract: "Experimentation and bandit service.",
+        version: ServiceInfo.version,
         subcommands: [Serve.self, Migrate.self, StoresCommand.self, PluginCommand.self, RebuildState.self],
         defaultSubcommand: Serve.self
     )

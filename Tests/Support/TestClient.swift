@@ -82,3 +82,29 @@ public typealias AssignResponse = AssignmentController<BasicRequestContext>.Assi
 public typealias PredictResponse = PredictionController<BasicRequestContext>.PredictResponse
 /// The rewards route's answer for one reward.
 public typealias RewardResponse = RewardsController<BasicRequestContext>.RewardResponse
+
+/// An Open Inference Protocol infer answer with JSON outputs, as the tests read it.
+public struct V2InferResponse: Decodable {
+    public struct Parameters: Decodable {
+        public var decisionID: String
+        public var variant: String
+        public var propensity: Double
+        public var unit: String
+        enum CodingKeys: String, CodingKey {
+            case variant, propensity, unit
+            case decisionID = "decision_id"
+        }
+    }
+    public var modelName: String
+    public var modelVersion: String
+    public var id: String?
+    public var parameters: Parameters
+    public var outputs: [TensorPayload]
+    enum CodingKeys: String, CodingKey {
+        case id, parameters, outputs
+        case modelName = "model_name"
+        case modelVersion = "model_version"
+    }
+}
+/// An Open Inference Protocol model's metadata.
+public typealias V2ModelMetadata = InferenceProtocolController<BasicRequestContext>.ModelMetadata

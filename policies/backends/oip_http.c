@@ -4,10 +4,14 @@
  * model-backend ABI v2 (switchboard_backend.h).
  *
  * Model config: {"url": "http://host:port", "model": "name", "timeout_ms": 10000}.
- * model_load reads GET {url}/v2/models/{model} for the inputs and outputs (blocking: the
- * host loads models on a blocking thread). infer_async posts {url}/v2/models/{model}/infer
- * and returns at once: one worker thread per backend drives every request with libcurl's
- * multi interface and calls the host's completion when the answer is in the outputs.
+ * model_load reads GET {url}/v2/models/{model} for the inputs and outputs, and GET {url}/v2
+ * for the server's extensions (blocking: the host loads models on a blocking thread).
+ * infer_async posts {url}/v2/models/{model}/infer and returns at once: one worker thread
+ * per backend drives every request with libcurl's multi interface and calls the host's
+ * completion when the answer is in the outputs. Where the server lists the
+ * "binary_tensor_data" extension, tensors go both ways as binary data (the JSON header,
+ * then the raw little-endian bytes; Inference-Header-Content-Length says where the JSON
+ * ends); otherwise as JSON.
  * Capabilities: asynchronous and concurrent inference; no synchronous `infer`.
  *
  * Build: cc -shared -fPIC -fvisibility=hidden -O2 -I Sources/SwitchboardABI/include \
@@ -20,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "switchboard_backend.h"
 
@@ -34,6 +39,7 @@ struct sb_model {
     sb_backend_state *backend;
     char *infer_url;
     long timeout_ms;
+    int binary;          /* the server speaks the binary tensor data extension */
     uint32_t input_count, output_count;
     sb_tensor_desc inputs[MAX_TENSORS];
     sb_tensor_desc outputs[MAX_TENSORS];
@@ -45,7 +51,9 @@ typedef struct job {
     CURL *easy;
     struct curl_slist *headers;
     char *body;
+    size_t body_length;
     buffer response;
+    long header_length;  /* the answer's Inference-Header-Content-Length; -1: all JSON */
     const model *model;
     sb_tensor *outputs;
     uint32_t output_count;
@@ -95,6 +103,34 @@ static int datatype_from_name(const char *name) {
 
 /* ---- completion of a request, on the worker thread ---- */
 
+/* Reads an answer's Inference-Header-Content-Length header into the job. */
+static size_t read_header(char *line, size_t size, size_t count, void *user) {
+    job *j = user;
+    size_t n = size * count;
+    static const char name[] = "inference-header-content-length:";
+    size_t k = sizeof name - 1;
+    if (n > k && strncasecmp(line, name, k) == 0) {
+        char value[32] = {0};
+        size_t v = n - k < sizeof value - 1 ? n - k : sizeof value - 1;
+        memcpy(value, line + k, v);
+        char *end = NULL;
+        long parsed = strtol(value, &end, 10);
+        j->header_length = end != value && parsed > 0 ? parsed : -1;
+    }
+    return n;
+}
+
+/* Copies an output sent as binary data (`bytes` of `size`) into the host's tensor. */
+static sb_error *write_binary_output(const model *m, sb_tensor *out, const uint8_t *bytes, uint64_t size) {
+    if (size != out->byte_size) return fail(m->backend->host, SB_ERROR_INTERNAL, "the server's binary output has the wrong size", out->name);
+    if (out->datatype == SB_DATATYPE_BOOL) {
+        for (uint64_t i = 0; i < size; i++) ((uint8_t *)out->data)[i] = bytes[i] != 0;
+    } else {
+        memcpy(out->data, bytes, size);
+    }
+    return NULL;
+}
+
 static sb_error *write_output(const model *m, sb_tensor *out, const cJSON *tensor) {
     const sb_host_api *host = m->backend->host;
     const cJSON *data = cJSON_GetObjectItemCaseSensitive(tensor, "data");
@@ -130,18 +166,44 @@ static sb_error *read_answer(job *j, CURLcode code) {
         snprintf(detail, sizeof detail, "HTTP %ld: %.300s", status, j->response.data ? j->response.data : "");
         return fail(host, SB_ERROR_INTERNAL, "the inference server refused the request", detail);
     }
-    cJSON *answer = cJSON_ParseWithLength(j->response.data ? j->response.data : "", j->response.length);
+    size_t json_length = j->response.length;
+    if (j->header_length > 0) {
+        if ((size_t)j->header_length > j->response.length)
+            return fail(host, SB_ERROR_INTERNAL, "the inference server's Inference-Header-Content-Length passes its answer", NULL);
+        json_length = (size_t)j->header_length;
+    }
+    cJSON *answer = cJSON_ParseWithLength(j->response.data ? j->response.data : "", json_length);
     const cJSON *outputs = cJSON_GetObjectItemCaseSensitive(answer, "outputs");
     sb_error *error = NULL;
     if (!cJSON_IsArray(outputs)) error = fail(host, SB_ERROR_INTERNAL, "the inference server's answer has no outputs", NULL);
     for (uint32_t o = 0; !error && o < j->output_count; o++) {
         const cJSON *found = NULL, *tensor;
+        uint64_t offset = json_length, found_offset = 0, found_size = 0;
+        int binary = 0;
         cJSON_ArrayForEach(tensor, outputs) {
+            /* Binary outputs follow the JSON in the order the outputs are listed. */
+            const cJSON *parameters = cJSON_GetObjectItemCaseSensitive(tensor, "parameters");
+            const cJSON *size = cJSON_GetObjectItemCaseSensitive(parameters, "binary_data_size");
+            int is_binary = cJSON_IsNumber(size) && size->valuedouble >= 0;
+            uint64_t bytes = is_binary ? (uint64_t)size->valuedouble : 0;
             const cJSON *name = cJSON_GetObjectItemCaseSensitive(tensor, "name");
-            if (cJSON_IsString(name) && strcmp(name->valuestring, j->outputs[o].name) == 0) { found = tensor; break; }
+            if (!found && cJSON_IsString(name) && strcmp(name->valuestring, j->outputs[o].name) == 0) {
+                found = tensor;
+                binary = is_binary;
+                found_offset = offset;
+                found_size = bytes;
+            }
+            offset += bytes;
         }
-        error = found ? write_output(m, &j->outputs[o], found)
-                      : fail(host, SB_ERROR_INTERNAL, "the inference server's answer lacks an output", j->outputs[o].name);
+        if (!found) {
+            error = fail(host, SB_ERROR_INTERNAL, "the inference server's answer lacks an output", j->outputs[o].name);
+        } else if (binary) {
+            error = found_offset + found_size > j->response.length
+                        ? fail(host, SB_ERROR_INTERNAL, "the server's binary output passes the end of its answer", j->outputs[o].name)
+                        : write_binary_output(m, &j->outputs[o], (const uint8_t *)j->response.data + found_offset, found_size);
+        } else {
+            error = write_output(m, &j->outputs[o], found);
+        }
     }
     cJSON_Delete(answer);
     return error;
@@ -263,6 +325,33 @@ static int read_descs(const cJSON *list, sb_tensor_desc *descs, uint32_t *count)
     return 0;
 }
 
+/* Whether GET {url}/v2 lists the "binary_tensor_data" extension (no: JSON tensors). */
+static int server_speaks_binary(const char *url, long timeout_ms) {
+    char server_url[2048];
+    snprintf(server_url, sizeof server_url, "%s/v2", url);
+    buffer answer = {0};
+    CURL *easy = curl_easy_init();
+    if (!easy) return 0;
+    curl_easy_setopt(easy, CURLOPT_URL, server_url);
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, &answer);
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    long status = 0;
+    int binary = 0;
+    if (curl_easy_perform(easy) == CURLE_OK && (curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status), status == 200)) {
+        cJSON *metadata = cJSON_ParseWithLength(answer.data ? answer.data : "", answer.length);
+        const cJSON *extension;
+        cJSON_ArrayForEach(extension, cJSON_GetObjectItemCaseSensitive(metadata, "extensions")) {
+            if (cJSON_IsString(extension) && strcmp(extension->valuestring, "binary_tensor_data") == 0) binary = 1;
+        }
+        cJSON_Delete(metadata);
+    }
+    curl_easy_cleanup(easy);
+    free(answer.data);
+    return binary;
+}
+
 static sb_error *model_load(sb_backend_state *bp, const char *model_dir, const char *config_json, sb_model **out_model) {
     (void)model_dir;
     backend *b = bp;
@@ -286,6 +375,8 @@ static sb_error *model_load(sb_backend_state *bp, const char *model_dir, const c
     snprintf(m->infer_url, length, "%s/infer", metadata_url);
     m->backend = b;
     m->timeout_ms = timeout ? (long)timeout->valuedouble : 10000;
+    char url_text[1024];
+    snprintf(url_text, sizeof url_text, "%s", url->valuestring);
     cJSON_Delete(config);
 
     buffer answer = {0};
@@ -318,6 +409,7 @@ static sb_error *model_load(sb_backend_state *bp, const char *model_dir, const c
         model_unload(m);
         return error;
     }
+    m->binary = server_speaks_binary(url_text, m->timeout_ms);
     *out_model = m;
     return NULL;
 }
@@ -332,7 +424,8 @@ static sb_error *model_metadata(sb_model *mp, sb_model_metadata *out) {
     return NULL;
 }
 
-static cJSON *tensor_json(const sb_tensor *t) {
+/* An input as JSON: its data inline, or with `binary` only its size (the bytes follow the JSON). */
+static cJSON *tensor_json(const sb_tensor *t, int binary) {
     cJSON *item = cJSON_CreateObject();
     cJSON_AddStringToObject(item, "name", t->name);
     cJSON_AddStringToObject(item, "datatype", datatype_names[t->datatype]);
@@ -341,6 +434,11 @@ static cJSON *tensor_json(const sb_tensor *t) {
     for (uint32_t a = 0; a < t->rank; a++) {
         cJSON_AddItemToArray(shape, cJSON_CreateNumber((double)t->shape[a]));
         count *= (size_t)t->shape[a];
+    }
+    if (binary) {
+        cJSON *parameters = cJSON_AddObjectToObject(item, "parameters");
+        cJSON_AddNumberToObject(parameters, "binary_data_size", (double)t->byte_size);
+        return item;
     }
     cJSON *data = cJSON_AddArrayToObject(item, "data");
     for (size_t i = 0; i < count; i++) {
@@ -362,24 +460,50 @@ static sb_error *infer_async(sb_model *mp, const sb_tensor *inputs, uint32_t inp
     model *m = mp;
     backend *b = m->backend;
     cJSON *request = cJSON_CreateObject();
+    if (m->binary) cJSON_AddBoolToObject(cJSON_AddObjectToObject(request, "parameters"), "binary_data_output", 1);
     cJSON *list = cJSON_AddArrayToObject(request, "inputs");
-    for (uint32_t i = 0; i < input_count; i++) cJSON_AddItemToArray(list, tensor_json(&inputs[i]));
+    for (uint32_t i = 0; i < input_count; i++) cJSON_AddItemToArray(list, tensor_json(&inputs[i], m->binary));
     job *j = calloc(1, sizeof *j);
-    j->body = cJSON_PrintUnformatted(request);
+    if (!j) {
+        cJSON_Delete(request);
+        return fail(b->host, SB_ERROR_INTERNAL, "out of memory", NULL);
+    }
+    char *json = cJSON_PrintUnformatted(request);
     cJSON_Delete(request);
+    size_t json_length = json ? strlen(json) : 0, total = json_length;
+    for (uint32_t i = 0; m->binary && i < input_count; i++) total += inputs[i].byte_size;
+    j->body = json && total != json_length ? realloc(json, total) : json;
+    if (!j->body) free(json);
+    size_t at = json_length;
+    for (uint32_t i = 0; j->body && m->binary && i < input_count; i++) {
+        memcpy(j->body + at, inputs[i].data, inputs[i].byte_size);
+        at += inputs[i].byte_size;
+    }
+    j->body_length = total;
+    j->header_length = -1;
     j->model = m;
     j->outputs = outputs;
     j->output_count = output_count;
     j->completion = completion;
     j->easy = curl_easy_init();
-    j->headers = curl_slist_append(NULL, "Content-Type: application/json");
+    if (m->binary) {
+        char length_header[80];
+        snprintf(length_header, sizeof length_header, "Inference-Header-Content-Length: %zu", json_length);
+        j->headers = curl_slist_append(NULL, "Content-Type: application/octet-stream");
+        if (j->headers) j->headers = curl_slist_append(j->headers, length_header);
+    } else {
+        j->headers = curl_slist_append(NULL, "Content-Type: application/json");
+    }
     if (!j->body || !j->easy || !j->headers) {
         free_job(j);
         return fail(b->host, SB_ERROR_INTERNAL, "out of memory", NULL);
     }
     curl_easy_setopt(j->easy, CURLOPT_URL, m->infer_url);
     curl_easy_setopt(j->easy, CURLOPT_POSTFIELDS, j->body);
+    curl_easy_setopt(j->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)j->body_length);
     curl_easy_setopt(j->easy, CURLOPT_HTTPHEADER, j->headers);
+    curl_easy_setopt(j->easy, CURLOPT_HEADERFUNCTION, read_header);
+    curl_easy_setopt(j->easy, CURLOPT_HEADERDATA, j);
     curl_easy_setopt(j->easy, CURLOPT_WRITEFUNCTION, collect);
     curl_easy_setopt(j->easy, CURLOPT_WRITEDATA, &j->response);
     curl_easy_setopt(j->easy, CURLOPT_TIMEOUT_MS, m->timeout_ms);

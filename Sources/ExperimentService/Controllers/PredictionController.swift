@@ -3,8 +3,8 @@ import Hummingbird
 import PluginHost
 import PluginSupport
 
-/// `POST /v1/experiments/{key}/predict`, and the same experiment as an Open Inference
-/// Protocol (KServe V2) model: `GET /v2/models/{key}` and `POST /v2/models/{key}/infer`.
+/// `POST /v1/experiments/{key}/predict` (the same experiment as an Open Inference Protocol
+/// model is `InferenceProtocolController`'s).
 public struct PredictionController<Context: RequestContext>: Sendable {
     let service: PredictionService
     let catalog: ExperimentCatalog
@@ -16,9 +16,6 @@ public struct PredictionController<Context: RequestContext>: Sendable {
 
     public func addRoutes(to router: some RouterMethods<Context>) {
         router.post("/v1/experiments/{key}/predict", use: predict)
-        router.get("/v2/models/{key}", use: metadata)
-        router.get("/v2/models/{key}/ready", use: ready)
-        router.post("/v2/models/{key}/infer", use: infer)
     }
 
     /// The body of `predict`.
@@ -92,84 +89,6 @@ public struct PredictionController<Context: RequestContext>: Sendable {
         var tensors: [Tensor] = []
         for (i, payload) in payloads.enumerated() { tensors.append(try payload.tensor(field: "inputs[\(i)]")) }
         return tensors
-    }
-
-    // MARK: Open Inference Protocol
-
-    /// `GET /v2/models/{key}`: the model metadata of the experiment's control arm.
-    public struct ModelMetadataResponse: ResponseEncodable, Codable, Sendable {
-        public var name: String
-        public var versions: [String]
-        public var platform: String
-        public var inputs: [TensorMetadataPayload]
-        public var outputs: [TensorMetadataPayload]
-    }
-
-    @Sendable func metadata(_ request: Request, context: Context) async throws -> ModelMetadataResponse {
-        let key = try context.parameters.require("key")
-        let experiment = try await catalog.entry(key).experiment
-        let endpoint = try await service.endpoint(experiment, arm: experiment.controlIndex)
-        let m = endpoint.model.metadata
-        return ModelMetadataResponse(name: key, versions: [], platform: "switchboard/\(m.platform)",
-                                     inputs: m.inputs.map(TensorMetadataPayload.init), outputs: m.outputs.map(TensorMetadataPayload.init))
-    }
-
-    @Sendable func ready(_ request: Request, context: Context) async throws -> HTTPResponse.Status {
-        let key = try context.parameters.require("key")
-        let experiment = try await catalog.entry(key).experiment
-        _ = try await service.endpoint(experiment, arm: experiment.controlIndex)
-        return .ok
-    }
-
-    /// `parameters` of a V2 request: the unit (default: the request id, else a new one per
-    /// request; either way a one-off unit, never claimed in Redis) and the context features.
-    public struct InferParameters: Codable, Sendable {
-        public var unit: String?
-        public var context: [String: Double]?
-    }
-
-    public struct InferRequest: Codable, Sendable {
-        public var id: String?
-        public var parameters: InferParameters?
-        public var inputs: [TensorPayload]
-    }
-
-    /// The answer's `parameters`: the decision to reward, the variant and its propensity.
-    public struct InferResponseParameters: Codable, Sendable {
-        public var decisionID: String
-        public var variant: String
-        public var propensity: Double
-        public var unit: String
-
-        enum CodingKeys: String, CodingKey {
-            case variant, propensity, unit
-            case decisionID = "decision_id"
-        }
-    }
-
-    public struct InferResponse: ResponseEncodable, Codable, Sendable {
-        public var modelName: String
-        public var id: String?
-        public var parameters: InferResponseParameters
-        public var outputs: [TensorPayload]
-
-        enum CodingKeys: String, CodingKey {
-            case id, parameters, outputs
-            case modelName = "model_name"
-        }
-    }
-
-    @Sendable func infer(_ request: Request, context: Context) async throws -> InferResponse {
-        let key = try context.parameters.require("key")
-        let body = try await JSONBody.decode(InferRequest.self, from: request)
-        let unit = body.parameters?.unit ?? body.id ?? UUID().uuidString.lowercased()
-        let p = try await service.predict(experiment: key, unit: unit, context: body.parameters?.context, inputs: try Self.tensors(body.inputs),
-                                          sticky: body.parameters?.unit != nil)
-        return InferResponse(
-            modelName: key, id: body.id,
-            parameters: InferResponseParameters(decisionID: DecisionID.text(p.assignment.decisionID), variant: p.assignment.variant,
-                                                propensity: p.assignment.propensity, unit: unit),
-            outputs: p.outputs.map(TensorPayload.init))
     }
 }
 

@@ -22,7 +22,8 @@ public enum JSONBody {
         return try decode(type, from: Data(buffer.readableBytesView))
     }
 
-    private static func collect(_ request: Request) async throws -> ByteBuffer {
+    /// The whole body, up to ``maxBytes``; an empty body is refused.
+    static func collect(_ request: Request) async throws -> ByteBuffer {
         let buffer = try await request.body.collect(upTo: maxBytes)
         guard buffer.readableBytes > 0 else {
             throw ServiceError.malformedJSON("the body is empty; send a JSON object")

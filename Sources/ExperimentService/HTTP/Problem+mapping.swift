@@ -46,6 +46,10 @@ extension Problem {
             return Problem(.unprocessableContent, code: "undeclared-metric", title: "Undeclared metric", detail: detail)
         case .unknownDecision:
             return Problem(.notFound, code: "unknown-decision", title: "Unknown decision", detail: detail)
+        case .unknownModelVersion:
+            return Problem(.notFound, code: "unknown-model-version", title: "Unknown model version", detail: detail)
+        case .unsupportedContentEncoding:
+            return Problem(.unsupportedMediaType, code: "unsupported-content-encoding", title: "Unsupported content encoding", detail: detail)
         case .rewardConflict:
             return Problem(.conflict, code: "reward-conflict", title: "Conflicting reward", detail: detail)
         case .unknownPolicy:

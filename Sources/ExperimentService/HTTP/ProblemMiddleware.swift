@@ -2,7 +2,8 @@ import Hummingbird
 import Logging
 
 /// Turns every error thrown by a route (or by routing itself) into an
-/// `application/problem+json` response. Errors with no known mapping become a 500
+/// `application/problem+json` response (on `/v2` routes, the Open Inference Protocol's
+/// error shape, ``InferenceProtocolError``). Errors with no known mapping become a 500
 /// whose detail hides internals; the error itself is logged.
 public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
     public init() {}
@@ -21,6 +22,9 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
                 context.logger.error("unexpected error", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
                 problem = Problem(.internalServerError, code: "internal", title: "Internal error",
                                   detail: "the server failed to handle this request; the error was logged")
+            }
+            if InferenceProtocolError.applies(to: request.uri.path) {
+                return InferenceProtocolError(problem).response()
             }
             return try problem.response(from: request, context: context)
         }

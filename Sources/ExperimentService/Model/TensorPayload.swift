@@ -100,11 +100,17 @@ public struct TensorMetadataPayload: Codable, Sendable, Equatable {
 extension Tensor {
     /// The tensor as a ``TensorPayload``'s JSON, written by hand straight from its bytes for
     /// the prediction hot path. FP32 values are written as the shortest text that reads back
-    /// as the same FP32 number; BOOL values as 0 and 1.
-    func writeJSON(to w: inout JSONWriter) {
+    /// as the same FP32 number; BOOL values as 0 and 1, or with `protocolBooleans` as the
+    /// Open Inference Protocol writes them, true and false. With `binary`, the data is left
+    /// out and `parameters.binary_data_size` says how many bytes of it follow the JSON.
+    func writeJSON(to w: inout JSONWriter, binary: Bool = false, protocolBooleans: Bool = false) {
         w.raw(#"{"name":"#); w.string(name)
         w.raw(#","datatype":"#); w.string(datatype.rawValue)
         w.raw(#","shape":"#); w.array(shape) { w, size in w.integer(size) }
+        if binary {
+            w.raw(#","parameters":{"binary_data_size":"#); w.integer(Int64(bytes.count)); w.raw("}}")
+            return
+        }
         w.raw(#","data":"#)
         bytes.withUnsafeBytes { raw in
             let indices = 0..<raw.count / datatype.byteWidth
@@ -113,6 +119,7 @@ extension Tensor {
             case .fp64: w.array(indices) { w, i in w.number(raw.loadUnaligned(fromByteOffset: 8 * i, as: Double.self)) }
             case .int32: w.array(indices) { w, i in w.integer(Int64(raw.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self))) }
             case .int64: w.array(indices) { w, i in w.integer(raw.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self)) }
+            case .bool where protocolBooleans: w.array(indices) { w, i in if raw[i] == 0 { w.raw("false") } else { w.raw("true") } }
             case .bool: w.array(indices) { w, i in w.integer(raw[i] == 0 ? 0 : 1) }
             }
         }

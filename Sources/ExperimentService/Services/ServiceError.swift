@@ -43,6 +43,11 @@ public enum ServiceError: Error, Equatable, CustomStringConvertible {
     case armWithoutBackend(experiment: String, arm: String, backend: String?)
     /// The backend failed to infer.
     case inferenceFailed(model: String, message: String)
+    /// An Open Inference Protocol route named a version the model does not have (its one
+    /// version is its experiment's phase).
+    case unknownModelVersion(model: String, version: String, current: Int)
+    /// The body is compressed; bodies are taken as sent.
+    case unsupportedContentEncoding(String)
 
     public var description: String {
         switch self {
@@ -58,6 +63,10 @@ public enum ServiceError: Error, Equatable, CustomStringConvertible {
         case .undeclaredMetric(let experiment, let metric, let declared):
             "experiment '\(experiment)' declares no metric '\(metric)'; its metrics: \(declared.joined(separator: ", "))"
         case .unknownDecision(let id): "no decision has the id '\(id)'"
+        case .unknownModelVersion(let model, let version, let current):
+            "model '\(model)' has no version '\(version)'; its version is \(current), its experiment's phase"
+        case .unsupportedContentEncoding(let encoding):
+            "the body is sent with Content-Encoding '\(encoding.prefix(40))'; send it uncompressed"
         case .rewardConflict(let id, let metric, let existing, let sent):
             "decision '\(id)' already has reward \(existing) for metric '\(metric)'; \(sent) was not stored"
         case .unknownPolicy(let name, let version, let registered):

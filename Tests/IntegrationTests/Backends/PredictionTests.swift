@@ -160,7 +160,7 @@ struct PredictionTests {
             #expect(Self.close(p.outputs[0].data, zip(fitted, reversed).map { ($0 + $1) / 2 }))
             // The same experiments as Open Inference Protocol models: a V2 client gets the
             // bandit's arm's model, the ensemble's combination, and the decision to reward.
-            typealias V2 = PredictionController<BasicRequestContext>.InferResponse
+            typealias V2 = V2InferResponse
             for i in 0..<4 {
                 let b = try await client.send(.post, "/v2/models/\(bandit)/infer", json: #"{"parameters": {"unit": "v2-\#(i)"}, "inputs": \#(Self.input)}"#)
                     .decode(V2.self)
@@ -210,21 +210,31 @@ struct PredictionTests {
             for i in 0..<20 { _ = try await predict("new-\(i)") }
             for i in 0..<10 { _ = try await predict("new-\(i)") }  // returning units
             // Units that hold "fitted" already: where the policy chooses "reversed", the decision is
-            // stored without classes and fitted's model infers again; its classes follow.
+            // stored without classes and fitted's model infers again; its classes follow it.
             for i in 0..<20 {
                 _ = try await stores.stickyUnits.claim(experiment: bandit, unit: "held-\(i)", arm: 0, propensity: 0.5, ttlSeconds: 600)
                 #expect(try await predict("held-\(i)").variant == "fitted")
             }
-            let stored = try await TestStores.query(
-                "SELECT id::text, output_classes::text FROM switchboard.decisions WHERE experiment = $1", [bandit])
+            // Classes that follow their decision are not awaited: they are in within a batch or two.
+            let query = """
+                SELECT d.id::text, c.classes::text, c.arm_index = d.arm_index AND c.phase = d.phase
+                FROM switchboard.decisions d LEFT JOIN switchboard.decision_classes c ON c.decision_id = d.id WHERE d.experiment = $1
+                """
+            var stored = try await TestStores.query(query, [bandit])
+            for _ in 0..<100 where stored.contains(where: { $0[1] == nil }) {
+                try await Task.sleep(for: .milliseconds(20))
+                stored = try await TestStores.query(query, [bandit])
+            }
             #expect(stored.count == 50)
             for row in stored {
                 let id = try #require(row[0]).uppercased()
                 let classes = row[1].map { $0.dropFirst().dropLast().split(separator: ",").compactMap { Int64($0) } }
                 #expect(classes == answered.first { $0.key.uppercased() == id }?.value, "decision \(id)")
+                #expect(row[2] == "t", "decision \(id): its classes name another arm or phase")
             }
             let recount = try await TestStores.query("""
-                SELECT d.arm_index::text, c.class::text, count(*)::text FROM switchboard.decisions d, unnest(d.output_classes) AS c(class)
+                SELECT d.arm_index::text, c.class::text, count(*)::text
+                FROM switchboard.decisions d JOIN switchboard.decision_classes dc ON dc.decision_id = d.id, unnest(dc.classes) AS c(class)
                 WHERE d.experiment = $1 GROUP BY 1, 2 ORDER BY 1, 2
                 """, [bandit])
             let view = try await TestStores.query("""
@@ -256,7 +266,7 @@ struct PredictionTests {
             try await register(client, model, model: Self.fixture.iris)
             let key = TestStores.uniqueKey("v2")
             _ = try await client.createExperiment(key, arms: #"[{"name": "linear", "backend": "\#(model)"}]"#)
-            let meta = try await client.send(.get, "/v2/models/\(key)").decode(PredictionController<BasicRequestContext>.ModelMetadataResponse.self)
+            let meta = try await client.send(.get, "/v2/models/\(key)").decode(V2ModelMetadata.self)
             #expect(meta.name == key)
             #expect(meta.inputs.map(\.name) == ["input"])
             #expect(meta.outputs.map(\.name) == ["probabilities", "class"])
@@ -264,7 +274,7 @@ struct PredictionTests {
             let r = try await client.send(.post, "/v2/models/\(key)/infer",
                                           json: #"{"id": "req-1", "parameters": {"unit": "u9"}, "inputs": \#(Self.input)}"#)
             #expect(r.status == .ok, "\(String(buffer: r.body))")
-            let answer = try r.decode(PredictionController<BasicRequestContext>.InferResponse.self)
+            let answer = try r.decode(V2InferResponse.self)
             #expect(answer.modelName == key)
             #expect(answer.id == "req-1")
             #expect(answer.parameters.unit == "u9")
