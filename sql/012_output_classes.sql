@@ -7,7 +7,7 @@
 -- with the decision's batch, or in a later batch for a returning unit whose held arm's
 -- model inferred after its decision was stored.
 CREATE TABLE switchboard.decision_classes (
-    decision_id uuid PRIMARY KEY,            -- switchboard.decisions (id); not a foreign key: checked by the writer
+    decision_id uuid NOT NULL,               -- switchboard.decisions (id); one row per decision, by the writer (no index: writes stay cheap)
     experiment  text NOT NULL,
     phase       integer NOT NULL,
     arm_index   integer NOT NULL,
