@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // System libraries: Debian's libpq (PostgreSQL client) and hiredis (Redis client).
@@ -60,7 +62,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // The service: HTTP API, stores, embedded databases, migrations.
+        // The service: HTTP API (and its OpenAPI document), stores, embedded databases, migrations.
         .target(
             name: "ExperimentService",
             dependencies: [
@@ -73,7 +75,11 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Yams", package: "Yams"),
             ],
+            resources: [.copy("Resources/openapi.yaml")],
             swiftSettings: swiftSettings
         ),
         // Every store in memory, with the real stores' rules: for tests that need no database.

@@ -72,6 +72,7 @@ public func buildRouter(_ components: ServiceComponents, keys: APIKeys, metrics:
     let stores = components.stores
 
     HealthController(decisionLog: stores.decisionLog, statistics: stores.statistics).addRoutes(to: router)
+    OpenAPIController<BasicRequestContext>().addRoutes(to: router)
     if let metrics {
         MetricsController(registry: metrics, groupCommit: components.groupCommit, policies: components.policies).addRoutes(to: router)
     }
@@ -84,6 +85,8 @@ public func buildRouter(_ components: ServiceComponents, keys: APIKeys, metrics:
     let inference = InferenceProtocolController<BasicRequestContext>(service: components.predictions, catalog: components.catalog)
     inference.addServerRoutes(to: router)
     inference.addModelRoutes(to: client)
+    FlagsController<BasicRequestContext>(assignments: components.assignments, rewards: components.rewards, catalog: components.catalog,
+                                         decisionLog: stores.decisionLog).addRoutes(to: client)
     ModelsController(service: components.models).addRoutes(to: admin)
     RewardsController(service: components.rewards).addRoutes(to: client)
     ResultsPageController(catalog: components.catalog, results: stores.results, keys: keys).addRoutes(to: router)

@@ -18,6 +18,10 @@ public final class InMemoryDecisionLog: DecisionLog {
         record.read { r in ids.reduce(into: [:]) { found, id in found[id] = r.decisionsByID[id]?.decision } }
     }
 
+    public func latestDecision(experiment: String, unit: String) async throws -> UUID? {
+        record.read { r in r.decisions.last { $0.decision.experiment == experiment && $0.decision.unit == unit }?.decision.id }
+    }
+
     public func recordDefaultRewards(experiment: String, windowSeconds: Int, value: Double, policy: String,
                                      limit: Int) async throws -> [DefaultedDecision] {
         guard let found = try await experiments.find(key: experiment) else { return [] }

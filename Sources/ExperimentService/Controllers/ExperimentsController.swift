@@ -1,4 +1,5 @@
 import Hummingbird
+import PluginSupport
 
 /// `POST /v1/experiments`, `GET /v1/experiments`, `GET /v1/experiments/{key}` and its
 /// results, `PATCH /v1/experiments/{key}`, the lifecycle routes and `DELETE`.
@@ -105,13 +106,15 @@ public struct ExperimentView: ResponseEncodable, Decodable, Sendable {
         public var weight: Double
         public var backend: String?
         public var retired: Bool?
+        /// The arm's value as a flag (``Experiment/Arm/value``).
+        public var value: JSONValue?
         public var assignments: Int64?
         public var rewards: Int64?
         public var rewardSum: Double?
         public var meanReward: Double?
 
         enum CodingKeys: String, CodingKey {
-            case name, weight, backend, retired, assignments, rewards
+            case name, weight, backend, retired, value, assignments, rewards
             case rewardSum = "reward_sum"
             case meanReward = "mean_reward"
         }
@@ -163,7 +166,7 @@ public struct ExperimentView: ResponseEncodable, Decodable, Sendable {
         arms = e.arms.enumerated().map { i, arm in
             let c = counters?[i]
             return ArmView(
-                name: arm.name, weight: arm.weight, backend: arm.backend, retired: arm.retired ? true : nil,
+                name: arm.name, weight: arm.weight, backend: arm.backend, retired: arm.retired ? true : nil, value: arm.value,
                 assignments: c?.assignments, rewards: c?.rewards, rewardSum: c?.rewardSum,
                 meanReward: c.flatMap { $0.rewards > 0 ? $0.rewardSum / Double($0.rewards) : nil }
             )

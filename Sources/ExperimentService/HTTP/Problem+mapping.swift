@@ -48,6 +48,8 @@ extension Problem {
             return Problem(.notFound, code: "unknown-decision", title: "Unknown decision", detail: detail)
         case .unknownModelVersion:
             return Problem(.notFound, code: "unknown-model-version", title: "Unknown model version", detail: detail)
+        case .targetingKeyMissing:
+            return Problem(.badRequest, code: "targeting-key-missing", title: "Targeting key missing", detail: detail)
         case .unsupportedContentEncoding:
             return Problem(.unsupportedMediaType, code: "unsupported-content-encoding", title: "Unsupported content encoding", detail: detail)
         case .rewardConflict:

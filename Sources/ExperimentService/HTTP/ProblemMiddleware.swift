@@ -3,7 +3,8 @@ import Logging
 
 /// Turns every error thrown by a route (or by routing itself) into an
 /// `application/problem+json` response (on `/v2` routes, the Open Inference Protocol's
-/// error shape, ``InferenceProtocolError``). Errors with no known mapping become a 500
+/// error shape, ``InferenceProtocolError``; on `/ofrep` routes, OFREP's,
+/// ``FlagEvaluationError``). Errors with no known mapping become a 500
 /// whose detail hides internals; the error itself is logged.
 public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
     public init() {}
@@ -25,6 +26,9 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             }
             if InferenceProtocolError.applies(to: request.uri.path) {
                 return InferenceProtocolError(problem).response()
+            }
+            if FlagEvaluationError.applies(to: request.uri.path) {
+                return FlagEvaluationError(problem, path: request.uri.path).response()
             }
             return try problem.response(from: request, context: context)
         }

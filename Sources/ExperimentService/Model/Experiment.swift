@@ -18,14 +18,18 @@ public struct Experiment: Sendable, Equatable {
         public var backend: String?
         /// A retired arm gets no new units (``ExperimentChange``); its results stay.
         public var retired: Bool = false
+        /// What the arm means to a feature-flag client: a string, boolean, number or JSON
+        /// object (an OpenFeature flag's value, `docs/interfaces.md`); nil: the arm's name.
+        public var value: JSONValue? = nil
 
-        public init(name: String, weight: Double = 1, backend: String? = nil) {
+        public init(name: String, weight: Double = 1, backend: String? = nil, value: JSONValue? = nil) {
             self.name = name
             self.weight = weight
             self.backend = backend
+            self.value = value
         }
 
-        enum CodingKeys: String, CodingKey { case name, weight, backend, retired }
+        enum CodingKeys: String, CodingKey { case name, weight, backend, retired, value }
 
         /// `weight` may be omitted and then is 1 (an even split).
         public init(from decoder: any Decoder) throws {
@@ -34,6 +38,7 @@ public struct Experiment: Sendable, Equatable {
             weight = try c.decodeIfPresent(Double.self, forKey: .weight) ?? 1
             backend = try c.decodeIfPresent(String.self, forKey: .backend)
             retired = try c.decodeIfPresent(Bool.self, forKey: .retired) ?? false
+            value = try c.decodeIfPresent(JSONValue.self, forKey: .value)
         }
     }
 

@@ -5,7 +5,8 @@ import PluginSupport
 ///
 /// - `arms`: arms to change or add. An entry naming an existing arm sets its `weight`
 ///   and/or `retired` (a retired arm gets no new units; the control cannot retire); an
-///   entry with a new name adds the arm (with its `weight`, 1 by default, and `backend`).
+///   entry with a new name adds the arm (with its `weight`, 1 by default, `backend` and
+///   `value`; an existing arm's backend and value cannot change).
 ///   Arms not named keep their settings.
 /// - `policy`: `{"config": {...}}`, the policy's new config (same policy and version).
 /// - `metrics`: the new list of metrics; the primary metric stays the same.
@@ -16,9 +17,10 @@ public struct ExperimentChange: Codable, Sendable {
         public var weight: Double?
         public var retired: Bool?
         public var backend: String?
+        public var value: JSONValue?
 
-        public init(name: String, weight: Double? = nil, retired: Bool? = nil, backend: String? = nil) {
-            (self.name, self.weight, self.retired, self.backend) = (name, weight, retired, backend)
+        public init(name: String, weight: Double? = nil, retired: Bool? = nil, backend: String? = nil, value: JSONValue? = nil) {
+            (self.name, self.weight, self.retired, self.backend, self.value) = (name, weight, retired, backend, value)
         }
     }
 
@@ -59,6 +61,9 @@ public struct ExperimentChange: Codable, Sendable {
                 if let backend = change.backend, backend != next.arms[index].backend {
                     throw .invalidField(path: "\(path).backend", reason: "cannot change on an existing arm; add an arm with the new backend instead")
                 }
+                if let value = change.value, value != next.arms[index].value {
+                    throw .invalidField(path: "\(path).value", reason: "cannot change on an existing arm (its decisions meant the old value); add an arm with the new value instead")
+                }
                 if let weight = change.weight, weight != next.arms[index].weight {
                     next.arms[index].weight = weight
                     kinds.append(.weights)
@@ -78,8 +83,9 @@ public struct ExperimentChange: Codable, Sendable {
                     throw .invalidField(path: "\(path).backend", reason: "must name a model backend ([a-z0-9][a-z0-9_-]{0,62}); got '\(backend)'")
                 }
                 guard change.retired != true else { throw .invalidField(path: "\(path).retired", reason: "a new arm cannot start retired") }
+                try ExperimentSpec.validate(value: change.value, path: "\(path).value")
                 guard next.arms.count < 256 else { throw .invalidField(path: "arms", reason: "an experiment has at most 256 arms") }
-                var arm = Experiment.Arm(name: change.name, weight: change.weight ?? 1, backend: change.backend)
+                var arm = Experiment.Arm(name: change.name, weight: change.weight ?? 1, backend: change.backend, value: change.value)
                 arm.retired = false
                 next.arms.append(arm)
                 kinds.append(.arms)

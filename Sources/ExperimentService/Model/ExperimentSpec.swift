@@ -62,6 +62,7 @@ public struct ExperimentSpec: Codable, Sendable {
             if let backend = arm.backend, !Self.isValidKey(backend) {
                 throw .invalidField(path: "arms[\(i)].backend", reason: "must name a model backend ([a-z0-9][a-z0-9_-]{0,62}); got '\(backend)'")
             }
+            try Self.validate(value: arm.value, path: "arms[\(i)].value")
         }
         guard arms.contains(where: { $0.weight > 0 }) else {
             throw .invalidField(path: "arms", reason: "needs at least one arm with a positive weight")
@@ -162,6 +163,25 @@ public struct ExperimentSpec: Codable, Sendable {
     }
 
     /// Arm and feature names: `[A-Za-z0-9][A-Za-z0-9_.-]{0,62}`.
+    /// The largest arm value, as JSON.
+    public static let maxValueBytes = 4_096
+
+    /// An arm's value: a string, boolean, number, or object (not a bare array, which
+    /// OpenFeature's flag types do not have), of at most ``maxValueBytes`` as JSON. A JSON
+    /// `null` is no value.
+    public static func validate(value: JSONValue?, path: String) throws(ServiceError) {
+        guard let value else { return }
+        switch value {
+        case .null, .array:
+            throw .invalidField(path: path, reason: "must be a string, boolean, number or JSON object")
+        case .number(let n) where !n.isFinite:
+            throw .invalidField(path: path, reason: "must be a finite number")
+        default:
+            let size = (try? JSONEncoder().encode(value).count) ?? Int.max
+            guard size <= maxValueBytes else { throw .invalidField(path: path, reason: "is \(size) bytes as JSON; at most \(maxValueBytes)") }
+        }
+    }
+
     public static func isValidName(_ name: String) -> Bool {
         let bytes = Array(name.utf8)
         guard (1...63).contains(bytes.count) else { return false }

@@ -35,12 +35,22 @@ public struct ResultsPageController<Context: RequestContext>: Sendable {
         }
     }
 
-    /// The page, or the login form (401) when keys are configured and the request has none valid.
+    /// The page, or the login form (401) when keys are configured and the request has none
+    /// valid; a refusal (an unknown or deleted experiment, a bad phase) is a page too, with
+    /// the problem's status.
     func guarded(_ request: Request, _ page: () async throws -> Response) async throws -> Response {
         guard keys.isOpen || key(of: request).flatMap(keys.scope(of:)) != nil else {
             return Self.html(Self.loginPage(message: "Sign in with an API key to see results."), status: .unauthorized)
         }
-        return try await page()
+        do {
+            return try await page()
+        } catch {
+            guard let problem = Problem.from(error), problem.statusCode < 500 else { throw error }
+            return Self.html(HTML.page(title: problem.title, body: """
+                <h1>\(HTML.escape(problem.title))</h1><p data-problem="\(HTML.escape(problem.type))">\(HTML.escape(problem.detail))</p>
+                <p><a href="/results">All experiments</a></p>
+                """), status: problem.status)
+        }
     }
 
     /// The key a request carries: its cookie, or its bearer token.

@@ -48,6 +48,8 @@ public enum ServiceError: Error, Equatable, CustomStringConvertible {
     case unknownModelVersion(model: String, version: String, current: Int)
     /// The body is compressed; bodies are taken as sent.
     case unsupportedContentEncoding(String)
+    /// An OpenFeature evaluation context without a `targetingKey` (the unit).
+    case targetingKeyMissing
 
     public var description: String {
         switch self {
@@ -65,6 +67,8 @@ public enum ServiceError: Error, Equatable, CustomStringConvertible {
         case .unknownDecision(let id): "no decision has the id '\(id)'"
         case .unknownModelVersion(let model, let version, let current):
             "model '\(model)' has no version '\(version)'; its version is \(current), its experiment's phase"
+        case .targetingKeyMissing:
+            "the evaluation context has no targetingKey; it names the unit to assign"
         case .unsupportedContentEncoding(let encoding):
             "the body is sent with Content-Encoding '\(encoding.prefix(40))'; send it uncompressed"
         case .rewardConflict(let id, let metric, let existing, let sent):

@@ -5,6 +5,8 @@ import Foundation
 public protocol DecisionLog: Sendable {
     /// The decisions with these ids (missing ones are absent), in one query.
     func decisions(ids: [UUID]) async throws -> [UUID: Decision]
+    /// The id of the latest decision for `unit` in `experiment`, if any.
+    func latestDecision(experiment: String, unit: String) async throws -> UUID?
     /// Gives every decision of `experiment` whose reward window ended without a reward the
     /// default `value`, at most `limit` at a time, and returns them; replicas may run this
     /// concurrently and each decision is defaulted once. Defaults of decisions made by

@@ -118,6 +118,7 @@ struct RewardWindowAndBatchTests {
         let base: any DecisionLog
         let failing: UUID
         func decisions(ids: [UUID]) async throws -> [UUID: Decision] { try await base.decisions(ids: ids) }
+        func latestDecision(experiment: String, unit: String) async throws -> UUID? { try await base.latestDecision(experiment: experiment, unit: unit) }
         func recordDefaultRewards(experiment: String, windowSeconds: Int, value: Double, policy: String,
                                   limit: Int) async throws -> [DefaultedDecision] {
             try await base.recordDefaultRewards(experiment: experiment, windowSeconds: windowSeconds, value: value, policy: policy, limit: limit)

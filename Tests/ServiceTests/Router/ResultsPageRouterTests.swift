@@ -47,11 +47,13 @@ struct ResultsPageRouterTests {
         }
     }
 
-    @Test("bad paths and phases are 4xx; names are escaped")
+    @Test("bad paths and phases are 4xx pages; names are escaped")
     func badInput() async throws {
         try await withMemoryApp { client in
             _ = try await client.send(.post, "/v1/experiments", json: #"{"key": "esc", "arms": [{"name": "a"}, {"name": "b"}], "metrics": [{"name": "x.y-z"}]}"#)
-            #expect(try await client.execute(uri: "/results/nope", method: .get).status == .notFound)
+            let missing = try await client.execute(uri: "/results/nope", method: .get)
+            #expect(missing.status == .notFound && missing.headers[.contentType]?.hasPrefix("text/html") == true)
+            #expect(String(buffer: missing.body).contains("no experiment has the key &#39;nope&#39;") || String(buffer: missing.body).contains("nope"))
             #expect(try await client.execute(uri: "/results/%3Cscript%3E", method: .get).status == .notFound)
             for phase in ["abc", "0", "2", "-1", "99999999999999999999"] {
                 #expect(try await client.execute(uri: "/results/esc?phase=\(phase)", method: .get).status == .unprocessableContent, "\(phase)")

@@ -24,6 +24,15 @@ public final class PostgresDecisionLog: DecisionLog {
         return try await lookups.submit(ids)
     }
 
+    public func latestDecision(experiment: String, unit: String) async throws -> UUID? {
+        let rows = try await database.withConnection { conn in
+            try conn.query("""
+                SELECT id::text FROM switchboard.decisions WHERE experiment = $1 AND unit = $2 ORDER BY created_at DESC, id DESC LIMIT 1
+                """, [experiment, unit])
+        }
+        return rows.rows.first?[0].flatMap { UUID(uuidString: $0) }
+    }
+
     /// Looks up the decisions of several callers in one query.
     static func lookUpDecisions(_ database: PostgresDatabase, _ batches: [[UUID]]) async throws -> [Result<[UUID: Decision], any Error>] {
         let found = try await fetchDecisions(database, ids: Array(Set(batches.joined())))

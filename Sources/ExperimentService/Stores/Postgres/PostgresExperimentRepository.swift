@@ -49,8 +49,8 @@ public struct PostgresExperimentRepository: ExperimentRepository {
     static func insertArms(_ conn: PostgresConnection, key: String, from: Int, arms: String?) throws(StoreError) {
         try conn.query(
             """
-            INSERT INTO switchboard.arms (experiment, arm_index, name, weight, backend)
-            SELECT $1, (t.ordinality - 1)::integer, t.arm->>'name', (t.arm->>'weight')::float8, t.arm->>'backend'
+            INSERT INTO switchboard.arms (experiment, arm_index, name, weight, backend, value)
+            SELECT $1, (t.ordinality - 1)::integer, t.arm->>'name', (t.arm->>'weight')::float8, t.arm->>'backend', t.arm->'value'
             FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS t(arm, ordinality)
             WHERE t.ordinality > $3::integer
             """, [key, arms, String(from)])
@@ -165,6 +165,7 @@ public struct PostgresExperimentRepository: ExperimentRepository {
                        extract(epoch FROM e.created_at)::float8, e.default_reward,
                        (SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object('name', a.name, 'weight', a.weight, 'backend', a.backend,
                                                                        'retired', a.retired))
+                                         || jsonb_build_object('value', a.value)
                                ORDER BY a.arm_index)
                         FROM switchboard.arms a WHERE a.experiment = e.key)::text,
                        (SELECT jsonb_agg(jsonb_build_object('name', m.name, 'kind', m.kind, 'direction', m.direction,
