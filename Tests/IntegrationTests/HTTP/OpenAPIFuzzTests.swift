@@ -7,7 +7,8 @@ import Testing
 /// server errors and against the document (status, content type, body schema). The
 /// service gets a database and a Redis database of its own, so that what the fuzzer
 /// creates (experiments, decisions in every flag of a bulk evaluation) touches no other
-/// test's rows.
+/// test's rows. `scripts/test` runs it after the other suites, alone (beside them, its load
+/// kept `ServerLimitsTests`' idle-timeout check from seeing its connection closed).
 @Suite("schemathesis fuzzes the OpenAPI document against a live service")
 struct OpenAPIFuzzTests {
     static let root = ThreeReplicasTests.root
