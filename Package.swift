@@ -91,8 +91,9 @@ let package = Package(
         .executableTarget(
             name: "switchboard",
             dependencies: [
-                "ExperimentService", "PluginHost",
+                "ExperimentService", "PluginHost", "PluginSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

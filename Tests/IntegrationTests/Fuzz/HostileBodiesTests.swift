@@ -63,6 +63,10 @@ struct HostileBodiesTests {
         func context() -> String { g.chance(50) ? "" : #", "context": \#(g.chance(50) ? #"{"age": \#(g.pick(numbers))}"# : value(&g, depth: 3))"# }
         func inputs() -> String { "[" + (0..<g.pick([0, 1, 1, 1, 2, 65])).map { _ in g.chance(85) ? tensor(&g) : value(&g, depth: 3) }.joined(separator: ",") + "]" }
         switch route {
+        case 5:
+            // An OpenFeature evaluation context: a targeting key of any shape, attributes of any shape.
+            let key = g.chance(70) ? #""targetingKey": \#(unit()), "# : ""
+            return g.chance(80) ? #"{"context": {\#(key)"age": \#(g.pick(numbers)), "x": \#(value(&g, depth: 2))}}"# : #"{"context": \#(value(&g, depth: 3))}"#
         case 4: return change(&g)
         case 0: return #"{"unit": \#(unit())\#(context())}"#
         case 1: return #"{"unit": \#(unit())\#(context()), "inputs": \#(inputs())}"#
@@ -99,7 +103,7 @@ struct HostileBodiesTests {
         return "{" + fields.joined(separator: ", ") + "}"
     }
 
-    @Test("2,500 generated bodies at assign, predict, rewards, V2 infer and PATCH of an experiment: never a 5xx but 503, and the server lives")
+    @Test("2,500 generated bodies at assign, predict, rewards, V2 infer, PATCH of an experiment and OFREP evaluation: never a 5xx but 503, and the server lives")
     func hostileBodies() async throws {
         _ = try await TestStores.stores()
         let fixture = PredictionTests.fixture
@@ -124,11 +128,11 @@ struct HostileBodiesTests {
         #expect(try await ThreeReplicasTests.request(base + "/v1/experiments", method: "POST",
                                                      json: #"{"key": "\#(split)", "arms": [{"name": "a"}, {"name": "b"}]}"#).status == 201)
         let paths = ["/v1/experiments/\(bandit)/assign", "/v1/experiments/\(predict)/predict", "/v1/rewards", "/v2/models/\(predict)/infer",
-                     "/v1/experiments/\(split)"]
+                     "/v1/experiments/\(split)", "/ofrep/v1/evaluate/flags/\(bandit)"]
         var generator = Generator(state: 20_261_206)
         var requests: [(route: Int, body: String)] = []
         for _ in 0..<2_500 {
-            let route = generator.below(5)
+            let route = generator.below(6)
             requests.append((route, Self.body(&generator, route: route, decisions: decisions)))
         }
         let answers = try await withThrowingTaskGroup(of: (Int, String?).self) { group in
