@@ -41,36 +41,11 @@ END $$;
 CREATE TRIGGER decision_classes_roll_up AFTER INSERT ON switchboard.decision_classes
     REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION switchboard.roll_up_classes();
 
--- 011's compaction, and the class rollups'.
-CREATE OR REPLACE FUNCTION switchboard.compact_rollups() RETURNS bigint
+-- Merges the class rollup rows of each key of the last two hours into one, as
+-- switchboard.compact_rollups() does for the others; returns how many rows fewer there are.
+CREATE FUNCTION switchboard.compact_class_rollups() RETURNS bigint
 LANGUAGE sql AS $$
-    WITH arm_keys AS (
-        SELECT experiment, phase, arm_index, hour FROM switchboard.arm_rollups
-        WHERE hour >= date_trunc('hour', now()) - interval '2 hours'
-        GROUP BY 1, 2, 3, 4 HAVING count(*) > 1),
-    arm_moved AS (
-        DELETE FROM switchboard.arm_rollups r USING arm_keys k
-        WHERE r.experiment = k.experiment AND r.phase = k.phase AND r.arm_index = k.arm_index AND r.hour = k.hour
-        RETURNING r.*),
-    arm_merged AS (
-        INSERT INTO switchboard.arm_rollups (experiment, phase, arm_index, hour, decisions, expected_decisions)
-        SELECT experiment, phase, arm_index, hour, sum(decisions), sum(expected_decisions) FROM arm_moved GROUP BY 1, 2, 3, 4
-        RETURNING 1),
-    metric_keys AS (
-        SELECT experiment, metric, phase, arm_index, hour FROM switchboard.metric_rollups
-        WHERE hour >= date_trunc('hour', now()) - interval '2 hours'
-        GROUP BY 1, 2, 3, 4, 5 HAVING count(*) > 1),
-    metric_moved AS (
-        DELETE FROM switchboard.metric_rollups r USING metric_keys k
-        WHERE r.experiment = k.experiment AND r.metric = k.metric AND r.phase = k.phase AND r.arm_index = k.arm_index
-          AND r.hour = k.hour
-        RETURNING r.*),
-    metric_merged AS (
-        INSERT INTO switchboard.metric_rollups (experiment, metric, phase, arm_index, hour, rewards, value_sum, value_sum_squares)
-        SELECT experiment, metric, phase, arm_index, hour, sum(rewards), sum(value_sum), sum(value_sum_squares)
-        FROM metric_moved GROUP BY 1, 2, 3, 4, 5
-        RETURNING 1),
-    class_keys AS (
+    WITH class_keys AS (
         SELECT experiment, phase, arm_index, hour, class FROM switchboard.class_rollups
         WHERE hour >= date_trunc('hour', now()) - interval '2 hours'
         GROUP BY 1, 2, 3, 4, 5 HAVING count(*) > 1),
@@ -83,9 +58,7 @@ LANGUAGE sql AS $$
         INSERT INTO switchboard.class_rollups (experiment, phase, arm_index, hour, class, output_rows)
         SELECT experiment, phase, arm_index, hour, class, sum(output_rows) FROM class_moved GROUP BY 1, 2, 3, 4, 5
         RETURNING 1)
-    SELECT (SELECT count(*) FROM arm_moved) - (SELECT count(*) FROM arm_merged)
-         + (SELECT count(*) FROM metric_moved) - (SELECT count(*) FROM metric_merged)
-         + (SELECT count(*) FROM class_moved) - (SELECT count(*) FROM class_merged)
+    SELECT (SELECT count(*) FROM class_moved) - (SELECT count(*) FROM class_merged)
 $$;
 
 -- Per experiment, phase (NULL: all phases), arm and class: the output rows of that class

@@ -162,22 +162,21 @@ struct ManifestApplier {
             }
             return true
         case .policy(let library, _):
-            guard !dryRun else {
-                print("policy library \(library.path): registered if new (dry run)")
-                return false
-            }
-            let (status, _) = try await client.send("POST", "/v1/policies", body: try JSONEncoder().encode(library))
-            print("policy library \(library.path): \(status == 201 ? "registered" : "unchanged")")
-            return status == 201
+            return try await register("policy library \(library.path)", at: "/v1/policies", try JSONEncoder().encode(library))
         case .backend(let backend, _):
-            guard !dryRun else {
-                print("backend \(backend.name): registered if new or changed (dry run)")
-                return false
-            }
-            let (status, _) = try await client.send("POST", "/v1/backends", body: try JSONEncoder().encode(backend))
-            print("backend \(backend.name): \(status == 201 ? "registered" : "unchanged")")
-            return status == 201
+            return try await register("backend \(backend.name)", at: "/v1/backends", try JSONEncoder().encode(backend))
         }
+    }
+
+    /// Registers a policy library or a backend (their routes are idempotent: 201 new, 200 known).
+    func register(_ name: String, at route: String, _ body: Data) async throws -> Bool {
+        guard !dryRun else {
+            print("\(name): registered if new (dry run)")
+            return false
+        }
+        let (status, _) = try await client.send("POST", route, body: body)
+        print("\(name): \(status == 201 ? "registered" : "unchanged")")
+        return status == 201
     }
 
     /// An experiment as the file that declares it.

@@ -20,20 +20,7 @@ public struct ModelsController<Context: RequestContext>: Sendable {
     }
 
     /// The request body.
-    public struct RegisterRequest: Codable, Sendable {
-        /// The name arms refer to in their `backend` field.
-        public var name: String
-        /// The backend library, inside a plugin folder.
-        public var path: String
-        /// The model folder, inside a plugin folder.
-        public var model: String
-        /// The model's config (a JSON object).
-        public var config: JSONValue?
-        /// Which backend of the library, when it has several.
-        public var backend: String?
-        /// The expected SHA-256 of the library (hex).
-        public var sha256: String?
-    }
+    public typealias RegisterRequest = BackendRegistration
 
     /// One registered model.
     public struct ModelView: ResponseEncodable, Codable, Sendable {

@@ -19,12 +19,7 @@ public struct PoliciesController<Context: RequestContext>: Sendable {
     }
 
     /// The request body.
-    public struct RegisterRequest: Codable, Sendable {
-        /// A path inside a configured plugin folder.
-        public var path: String
-        /// The expected SHA-256 of the file (hex); the file is refused if it differs.
-        public var sha256: String?
-    }
+    public typealias RegisterRequest = PolicyLibraryRegistration
 
     /// One policy as listed.
     public struct PolicyView: Codable, Sendable {

@@ -9,30 +9,14 @@ import Yams
 /// separated by `---`; `kind` is `Experiment` (the default), `Policy` or `Backend`.
 public enum Manifest: Sendable {
     case experiment(ExperimentSpec, Source)
-    case policy(PolicyLibrary, Source)
-    case backend(Backend, Source)
+    case policy(PolicyLibraryRegistration, Source)
+    case backend(BackendRegistration, Source)
 
     /// Where a document starts: file and line.
     public struct Source: Sendable, CustomStringConvertible {
         public var file: String
         public var line: Int
         public var description: String { "\(file):\(line)" }
-    }
-
-    /// A policy library to register (`POST /v1/policies`).
-    public struct PolicyLibrary: Codable, Sendable, Equatable {
-        public var path: String
-        public var sha256: String?
-    }
-
-    /// A model backend to register (`POST /v1/backends`).
-    public struct Backend: Codable, Sendable, Equatable {
-        public var name: String
-        public var path: String
-        public var model: String
-        public var config: JSONValue?
-        public var backend: String?
-        public var sha256: String?
     }
 
     public var source: Source {
@@ -156,8 +140,8 @@ public enum ManifestLoader {
                 throw ManifestError(file: file, line: line(at: path, in: node) ?? source.line, field: path, message: reason)
             }
             return .experiment(spec, source)
-        case "Policy": return .policy(try decode(Manifest.PolicyLibrary.self, body, file: file), source)
-        case "Backend": return .backend(try decode(Manifest.Backend.self, body, file: file), source)
+        case "Policy": return .policy(try decode(PolicyLibraryRegistration.self, body, file: file), source)
+        case "Backend": return .backend(try decode(BackendRegistration.self, body, file: file), source)
         default:
             throw ManifestError(file: file, line: node["kind"]?.mark?.line ?? source.line, field: "kind",
                                 message: "must be Experiment, Policy or Backend; got '\(kind.prefix(40))'")

@@ -20,10 +20,7 @@ struct ManifestApplyTests {
     @Test("the GitOps example applies, then applies again changing nothing; edits become phases; bad files name file, line and field")
     func applyTwice() async throws {
         _ = try await TestStores.stores()
-        let database = "apply_\(UInt32.random(in: 0...UInt32.max))"
-        _ = try await TestStores.query("CREATE DATABASE \(database)")
-        let url = TestStores.databaseURL
-        let databaseURL = String(url[..<(url.lastIndex(of: "/") ?? url.endIndex)]) + "/" + database
+        let databaseURL = try await TestStores.privateDatabaseURL("apply")
         let admin = "apply-admin-\(UUID().uuidString.prefix(8))"
         let replicas = try await ThreeReplicasTests.start(count: 1, databaseURL: databaseURL, redisURL: TestStores.redisURL + "/6",
                                                           environment: ["SWITCHBOARD_ADMIN_KEYS": admin, "SWITCHBOARD_CLIENT_KEYS": "apply-client"])
@@ -34,7 +31,7 @@ struct ManifestApplyTests {
             return try #require(try JSONSerialization.jsonObject(with: r.body) as? [String: Any])
         }
         // A copy of the example folder, to edit.
-        let folder = NSTemporaryDirectory() + "gitops-\(database)"
+        let folder = NSTemporaryDirectory() + "gitops-\(UUID().uuidString.prefix(8))"
         try FileManager.default.copyItem(atPath: Self.root + "/examples/gitops/experiments", toPath: folder)
 
         let first = try await Self.cli(["apply", "-f", folder] + service)

@@ -21,10 +21,7 @@ struct OpenAPIFuzzTests {
             .trimmingCharacters(in: .whitespacesAndNewlines)
         let schemathesis = (python as NSString).deletingLastPathComponent + "/schemathesis"
         _ = try await TestStores.stores()  // the server is up
-        let database = "fuzz_\(UInt32.random(in: 0...UInt32.max))"
-        _ = try await TestStores.query("CREATE DATABASE \(database)")
-        let url = TestStores.databaseURL
-        let databaseURL = String(url[..<(url.lastIndex(of: "/") ?? url.endIndex)]) + "/" + database
+        let databaseURL = try await TestStores.privateDatabaseURL("fuzz")
         let admin = "fuzz-admin-\(UUID().uuidString.prefix(8))"
         let replicas = try await ThreeReplicasTests.start(count: 1, databaseURL: databaseURL, redisURL: TestStores.redisURL + "/5",
                                                           environment: ["SWITCHBOARD_ADMIN_KEYS": admin, "SWITCHBOARD_CLIENT_KEYS": "fuzz-client"])

@@ -58,6 +58,14 @@ enum TestStores {
     static func uniqueKey(_ prefix: String) -> String { TestSupport.uniqueKey(prefix) }
 
     /// Runs one SQL query against the test database and returns its rows as text.
+    /// A new, empty database on the test server, for a `serve` whose rows must not mix with
+    /// other tests' (what a fuzzer creates; `apply --prune`); the service migrates it.
+    static func privateDatabaseURL(_ prefix: String) async throws -> String {
+        let name = "\(prefix)_\(UInt32.random(in: 0...UInt32.max))"
+        _ = try await query("CREATE DATABASE \(name)")
+        return String(databaseURL[..<(databaseURL.lastIndex(of: "/") ?? databaseURL.endIndex)]) + "/" + name
+    }
+
     static func query(_ sql: String, _ parameters: [String?] = []) async throws -> [[String?]] {
         try await database.withConnection { try $0.query(sql, parameters).rows }
     }

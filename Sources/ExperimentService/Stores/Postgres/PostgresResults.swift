@@ -79,7 +79,7 @@ public struct PostgresResults: ResultsStore {
     }
 
     public func compactRollups() async throws -> Int {
-        let rows = try await database.withConnection { conn in try conn.query("SELECT switchboard.compact_rollups()") }
+        let rows = try await database.withConnection { conn in try conn.query("SELECT switchboard.compact_rollups() + switchboard.compact_class_rollups()") }
         return rows.rows.first?[0].flatMap { Int($0) } ?? 0
     }
 
