@@ -17,7 +17,8 @@ public struct ServerLimits: Sendable {
 
 /// Answers requests past ``ServerLimits/maxInFlight`` in progress with a 503 problem
 /// (`overloaded`, `Retry-After: 1`) instead of queueing them without bound. The health
-/// and metrics routes are not counted, so probes still answer under load.
+/// routes (the Open Inference Protocol's too) and metrics are not counted, so probes still
+/// answer under load.
 public struct InFlightLimitMiddleware<Context: RequestContext>: RouterMiddleware {
     final class Counter: Sendable {
         let value = Atomic<Int>(0)
@@ -35,7 +36,7 @@ public struct InFlightLimitMiddleware<Context: RequestContext>: RouterMiddleware
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         switch request.uri.path {
-        case "/healthz", "/readyz", "/metrics": return try await next(request, context)
+        case "/healthz", "/readyz", "/metrics", "/v2/health/live", "/v2/health/ready": return try await next(request, context)
         default: break
         }
         let now = counter.value.wrappingAdd(1, ordering: .relaxed).newValue

@@ -20,7 +20,7 @@ struct ServerLimitsTests {
         var count: Int { waiting.count }
     }
 
-    @Test("past the in-flight limit a request gets a 503 overloaded problem with Retry-After; health routes still answer")
+    @Test("past the in-flight limit a request gets a 503 overloaded problem with Retry-After (OFREP: 429); health routes still answer")
     func inFlightLimit() async throws {
         let gate = Gate()
         let router = Router()
@@ -28,6 +28,9 @@ struct ServerLimitsTests {
         router.add(middleware: InFlightLimitMiddleware(limit: 2))
         router.get("/slow") { _, _ -> String in await gate.wait(); return "done" }
         router.get("/healthz") { _, _ -> String in "ok" }
+        router.get("/v2/health/live") { _, _ -> String in "ok" }
+        router.post("/v2/models/m/infer") { _, _ -> String in "inferred" }
+        router.post("/ofrep/v1/evaluate/flags/f") { _, _ -> String in "evaluated" }
         try await Application(router: router).test(.router) { client in
             async let first = client.send(.get, "/slow")
             async let second = client.send(.get, "/slow")
@@ -37,6 +40,12 @@ struct ServerLimitsTests {
             #expect(third.headers[.retryAfter] == "1")
             #expect(try third.problem().detail == "the service is overloaded (2 requests are in progress, the limit); retry shortly")
             #expect(try await client.send(.get, "/healthz").status == .ok)
+            #expect(try await client.send(.get, "/v2/health/live").status == .ok)
+            // The protocols' routes are refused in their own shapes: OIP's {"error"}, OFREP's 429.
+            let infer = try await client.send(.post, "/v2/models/m/infer", json: "{}")
+            #expect(infer.status == .serviceUnavailable && (try? infer.decode([String: String].self))?["error"]?.contains("overloaded") == true)
+            let flag = try await client.send(.post, "/ofrep/v1/evaluate/flags/f", json: "{}")
+            #expect(flag.status == .tooManyRequests && flag.headers[.retryAfter] == "1")
             await gate.release()
             #expect(try await [first.status, second.status] == [.ok, .ok])
             #expect(try await client.send(.get, "/slow").status == .ok)  // the count went back down
