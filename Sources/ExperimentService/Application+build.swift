@@ -94,11 +94,13 @@ public func buildRouter(_ components: ServiceComponents, keys: APIKeys, metrics:
     return router
 }
 
-/// Builds the HTTP application on `host:port`, with its background services.
+/// Builds the HTTP application on `host:port`, with its background services (and any
+/// `extraServices` over the same components, such as a ``StreamConsumer``).
 public func buildApplication(
     host: String, port: Int, stores: Stores, policies: PolicyRegistry, keys: APIKeys = APIKeys(admin: [], client: []),
     metrics: PrometheusCollectorRegistry? = nil, limits: ServerLimits = ServerLimits(), flushInterval: Duration = .milliseconds(20),
-    logger: Logger, onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+    logger: Logger, onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in },
+    extraServices: (ServiceComponents) -> [any Service] = { _ in [] }
 ) -> some ApplicationProtocol {
     let components = ServiceComponents(stores: stores, policies: policies, flushInterval: flushInterval, logger: logger)
     return Application(
@@ -106,7 +108,7 @@ public func buildApplication(
         server: .http1(configuration: .init(idleTimeout: TimeAmount(limits.idleTimeout))),
         configuration: .init(address: .hostname(host, port: port), serverName: "switchboard",
                              availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections)),
-        services: components.services(logger: logger),
+        services: components.services(logger: logger) + extraServices(components),
         onServerRunning: onServerRunning,
         logger: logger
     )

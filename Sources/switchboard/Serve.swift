@@ -24,7 +24,10 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var common: CommonOptions
 
-    func run() async throws {
+    func run() async throws { try await run(extraServices: { _, _ in [] }) }
+
+    /// Serves, with more services over the same components and store URLs (`consume`).
+    func run(extraServices: @escaping (ServiceComponents, (database: String, redis: String)) -> [any Service]) async throws {
         let logger = common.makeLogger()
         let env = common.environment
         let host = self.host ?? env["SWITCHBOARD_HOST"] ?? "127.0.0.1"
@@ -59,7 +62,8 @@ struct Serve: AsyncParsableCommand {
                                metadata: ["host": "\(host)"])
             }
             let app = buildApplication(host: host, port: port, stores: stores, policies: registry, keys: keys,
-                                       metrics: MetricsSetup.bootstrap(), flushInterval: .milliseconds(flushMs), logger: logger)
+                                       metrics: MetricsSetup.bootstrap(), flushInterval: .milliseconds(flushMs), logger: logger,
+                                       extraServices: { extraServices($0, urls) })
             let services: [any Service] = (embedded.map { [$0] } ?? []) + [app]
             let group = ServiceGroup(configuration: .init(
                 services: services.map { .init(service: $0) },

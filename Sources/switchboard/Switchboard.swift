@@ -8,7 +8,7 @@ struct Switchboard: AsyncParsableCommand {
         commandName: "switchboard",
         abstract: "Experimentation and bandit service.",
         version: ServiceInfo.version,
-        subcommands: [Serve.self, Migrate.self, StoresCommand.self, PluginCommand.self, RebuildState.self, Apply.self, Diff.self, Get.self],
+        subcommands: [Serve.self, Migrate.self, StoresCommand.self, PluginCommand.self, RebuildState.self, Apply.self, Diff.self, Get.self, Consume.self],
         defaultSubcommand: Serve.self
     )
 }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// Time-ordered decision identifiers (UUID version 7, RFC 9562): 48 bits of Unix
@@ -7,6 +8,17 @@ public enum DecisionID {
     /// A new UUIDv7 for the current time.
     public static func make(now: Date = Date()) -> UUID {
         make(milliseconds: UInt64(now.timeIntervalSince1970 * 1000), random: RandomWords.next(), RandomWords.next())
+    }
+
+    /// The one id of the decision a stream entry asks for: a UUIDv7 whose time is the entry's
+    /// and whose other bits are a digest of the stream and entry id, so a redelivered entry
+    /// names the same decision (`StreamConsumer`). Nil for an id that is not `ms-seq`.
+    public static func derived(stream: String, entry: String) -> UUID? {
+        let parts = entry.split(separator: "-")
+        guard parts.count == 2, let ms = UInt64(parts[0]), UInt64(parts[1]) != nil else { return nil }
+        let digest = Array(SHA256.hash(data: Data("\(stream)\u{0}\(entry)".utf8)))
+        let a = digest[0..<8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }, b = digest[8..<16].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        return make(milliseconds: ms, random: a, b)
     }
 
     /// When a UUIDv7 was made (its 48-bit millisecond timestamp).

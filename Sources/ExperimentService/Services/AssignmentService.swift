@@ -66,9 +66,9 @@ public struct AssignmentService: Sendable {
             self.claim = nil
         }
 
-        /// The decision this choice records.
-        func decision() -> Decision {
-            Decision(id: DecisionID.make(), experiment: entry.experiment.key, armIndex: arm, unit: unit, propensity: propensity,
+        /// The decision this choice records (a new id unless one is given).
+        func decision(id: UUID = DecisionID.make()) -> Decision {
+            Decision(id: id, experiment: entry.experiment.key, armIndex: arm, unit: unit, propensity: propensity,
                      context: context, policy: policy, seed: seed, probabilities: probabilities, phase: entry.experiment.phase)
         }
     }
@@ -149,9 +149,10 @@ public struct AssignmentService: Sendable {
     /// Second phase: records the choice through the group commit (which claims a pending
     /// claim's unit first) and counts it. The assignment is the decision as recorded: a
     /// returning unit's holds its first arm. A prediction passes the classes its chosen
-    /// arm's model output; they are dropped if the unit holds another arm.
-    public func record(_ choice: Choice, outputClasses: [Int64]? = nil) async throws -> Assignment {
-        var made = choice.decision()
+    /// arm's model output; they are dropped if the unit holds another arm. A stream entry
+    /// passes the decision id it derives (a second record of it fails as a duplicate key).
+    public func record(_ choice: Choice, outputClasses: [Int64]? = nil, decisionID: UUID? = nil) async throws -> Assignment {
+        var made = decisionID.map { choice.decision(id: $0) } ?? choice.decision()
         made.outputClasses = outputClasses
         let (decision, commit) = try await groupCommit.record(made, claim: choice.claim)
         let key = decision.experiment, arm = decision.armIndex

@@ -18,14 +18,14 @@ struct ThreeReplicasTests {
 
     static func start(count: Int, databaseURL: String = TestStores.databaseURL, redisURL: String = TestStores.redisURL,
                       arguments extra: [String] = [], dataFolder: String? = nil,
-                      environment added: [String: String] = [:]) async throws -> [Replica] {
+                      environment added: [String: String] = [:], command: String = "serve") async throws -> [Replica] {
         let folder = dataFolder ?? NSTemporaryDirectory() + "switchboard-replicas-\(UUID().uuidString.prefix(8))"
         var replicas: [Replica] = []
         for i in 0..<count {
             let port = try FreePort.find()
             let process = Process()
             process.executableURL = URL(fileURLWithPath: binary)
-            process.arguments = ["serve", "--port", String(port), "--data-dir", "\(folder)/\(i)", "--sql-dir", root + "/sql",
+            process.arguments = [command, "--port", String(port), "--data-dir", "\(folder)/\(i)", "--sql-dir", root + "/sql",
                                  "--plugin-dir", root + "/policies", "--log-level", "warning"] + extra
             var environment = ProcessInfo.processInfo.environment
             environment["DATABASE_URL"] = databaseURL

@@ -69,6 +69,13 @@ enum TestStores {
     static func query(_ sql: String, _ parameters: [String?] = []) async throws -> [[String?]] {
         try await database.withConnection { try $0.query(sql, parameters).rows }
     }
+
+    /// A query on another database of the test server (one of ``privateDatabaseURL(_:)``'s).
+    static func query(_ sql: String, _ parameters: [String?] = [], database url: String) async throws -> [[String?]] {
+        let connection = PostgresConnection(url: url)
+        defer { connection.close() }
+        return try connection.query(sql, parameters).rows
+    }
 }
 
 /// Runs `test` against the application on the real stores, through Hummingbird's router test client.
