@@ -22,8 +22,9 @@ struct ManifestApplyTests {
         _ = try await TestStores.stores()
         let databaseURL = try await TestStores.privateDatabaseURL("apply")
         let admin = "apply-admin-\(UUID().uuidString.prefix(8))"
+        let fixture = PredictionTests.fixture
         let replicas = try await ThreeReplicasTests.start(count: 1, databaseURL: databaseURL, redisURL: TestStores.redisURL + "/6",
-                                                          environment: ["SWITCHBOARD_ADMIN_KEYS": admin, "SWITCHBOARD_CLIENT_KEYS": "apply-client"])
+                                                          arguments: ["--plugin-dir", fixture.folder], environment: ["SWITCHBOARD_ADMIN_KEYS": admin, "SWITCHBOARD_CLIENT_KEYS": "apply-client"])
         defer { ThreeReplicasTests.stop(replicas) }
         let service = ["--server", replicas[0].base, "--key", admin]
         func experiment(_ key: String) async throws -> [String: Any] {
@@ -86,14 +87,31 @@ struct ManifestApplyTests {
                 "\(unparsable.output)")
         try FileManager.default.removeItem(atPath: bad)
 
+        // A backend declared as a file is registered through its route; a model experiment can use it.
+        let models = folder + "-models.yaml"
+        try """
+            kind: Backend
+            name: iris-from-file
+            path: \(fixture.library)
+            model: \(fixture.iris)
+            ---
+            key: iris-from-file
+            arms: [{name: linear, backend: iris-from-file}]
+            """.write(toFile: models, atomically: true, encoding: .utf8)
+        let registered = try await Self.cli(["apply", "-f", models] + service)
+        #expect(registered.status == 0 && registered.output.contains("backend iris-from-file: registered")
+                && registered.output.contains("experiment iris-from-file: created"), "\(registered.output)")
+        let listed = try await ThreeReplicasTests.request(replicas[0].base + "/v1/backends", method: "GET", bearer: admin)
+        #expect(String(decoding: listed.body, as: UTF8.self).contains("\"iris-from-file\""))
+
         // --prune archives what no file declares.
         try text.write(toFile: checkout, atomically: true, encoding: .utf8)
         let extra = try await ThreeReplicasTests.request(replicas[0].base + "/v1/experiments", method: "POST",
                                                          json: #"{"key": "undeclared", "arms": [{"name": "a"}]}"#, bearer: admin)
         #expect(extra.status == 201)
-        #expect(try await Self.cli(["apply", "-f", folder] + service).output.contains("nothing to change"))
         let pruned = try await Self.cli(["apply", "--prune", "-f", folder] + service)
-        #expect(pruned.status == 0 && pruned.output.contains("experiment undeclared: archived"), "\(pruned.output)")
+        #expect(pruned.status == 0 && pruned.output.contains("experiment undeclared: archived")
+                && pruned.output.contains("experiment iris-from-file: archived"), "\(pruned.output)")
         #expect(try await experiment("undeclared")["status"] as? String == "archived")
     }
 }
