@@ -30,6 +30,7 @@ struct Consume: AsyncParsableCommand {
         let name = consumer ?? "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
         try await serve.run { components, urls in
             [StreamConsumer(redisURL: urls.redis, names: names, consumer: name, assignments: components.assignments,
+                           predictions: components.predictions,
                                 rewards: components.rewards, decisionLog: components.stores.decisionLog, threadPool: .singleton,
                                 logger: Logger(label: "switchboard.streams"))]
         }

@@ -49,15 +49,16 @@ public struct PredictionService: Sendable {
     ///   output classes follow the decision through the group commit, not awaited);
     /// - a model behind a thread or the network runs once, after a claim of its own has
     ///   said which arm the unit holds.
-    /// With `sticky` false (a unit made up for this one request) nothing is claimed.
+    /// With `sticky` false (a unit made up for this one request) nothing is claimed. A
+    /// stream entry passes the decision id it derives (`StreamConsumer`).
     public func predict(experiment key: String, unit: String, context: [String: Double]?, inputs: [Tensor],
-                        sticky: Bool = true) async throws -> Prediction {
+                        sticky: Bool = true, decisionID: UUID? = nil) async throws -> Prediction {
         var choice = try await assignments.choose(experiment: key, unit: unit, context: context, sticky: sticky)
         let experiment = choice.entry.experiment
         if Self.combines(choice.entry) {
             let (outputs, set) = try await ensemble(choice, inputs: inputs)
             let classes = OutputClasses.of(outputs)
-            let assignment = try await assignments.record(choice, outputClasses: classes)
+            let assignment = try await assignments.record(choice, outputClasses: classes, decisionID: decisionID)
             if assignment.armIndex != choice.arm, let classes {
                 // The combined outputs do not depend on the arm the unit holds.
                 assignments.post(Self.classes(classes, of: assignment, choice))
@@ -70,7 +71,7 @@ public struct PredictionService: Sendable {
             model = try await endpoint(experiment, arm: choice.arm)
         }
         var outputs = try await infer(model, inputs)
-        let assignment = try await assignments.record(choice, outputClasses: OutputClasses.of(outputs))
+        let assignment = try await assignments.record(choice, outputClasses: OutputClasses.of(outputs), decisionID: decisionID)
         if assignment.armIndex != choice.arm {
             outputs = try await infer(try await endpoint(experiment, arm: assignment.armIndex), inputs)
             if let classes = OutputClasses.of(outputs) { assignments.post(Self.classes(classes, of: assignment, choice)) }

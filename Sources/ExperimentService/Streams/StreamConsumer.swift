@@ -1,4 +1,5 @@
 import Foundation
+import Hummingbird
 import Logging
 import Metrics
 import NIOPosix
@@ -8,9 +9,10 @@ import ServiceLifecycle
 /// Redis Streams instead of HTTP, read by a consumer group so that replicas share them.
 ///
 /// - A request entry (`experiment`, `unit`, optional `context` as a JSON object of
-///   numbers) is assigned as `POST /assign` does, and its decision is added to the
-///   decisions stream (`request`, `experiment`, `unit`, `variant`, `decision_id`,
-///   `propensity`; or `request` and `error`), then acknowledged.
+///   numbers, and for a prediction `inputs` as a JSON list of tensors) is assigned as
+///   `POST /assign` does (predicted as `POST /predict` does), and its decision is added to
+///   the decisions stream (`request`, `experiment`, `unit`, `variant`, `decision_id`,
+///   `propensity`, for a prediction `outputs`; or `request` and `error`), then acknowledged.
 /// - A reward entry (`decision_id`, `reward`, optional `metric`) is stored as
 ///   `POST /v1/rewards` stores it, then acknowledged.
 ///
@@ -34,6 +36,7 @@ public final class StreamConsumer: Service, Sendable {
     let consumer: String
     let redisURL: String
     let assignments: AssignmentService
+    let predictions: PredictionService?
     let rewardService: RewardService
     let decisionLog: any DecisionLog
     let threadPool: NIOThreadPool
@@ -43,9 +46,10 @@ public final class StreamConsumer: Service, Sendable {
     /// How long an entry stays pending before another consumer claims it.
     public static let claimIdle: Duration = .seconds(5)
 
-    public init(redisURL: String, names: Names = Names(), consumer: String, assignments: AssignmentService, rewards: RewardService,
-                decisionLog: any DecisionLog, threadPool: NIOThreadPool, logger: Logger) {
+    public init(redisURL: String, names: Names = Names(), consumer: String, assignments: AssignmentService, predictions: PredictionService? = nil,
+                rewards: RewardService, decisionLog: any DecisionLog, threadPool: NIOThreadPool, logger: Logger) {
         self.redisURL = redisURL
+        self.predictions = predictions
         (self.names, self.consumer, self.assignments, self.rewardService) = (names, consumer, assignments, rewards)
         (self.decisionLog, self.threadPool, self.logger) = (decisionLog, threadPool, logger)
     }
@@ -163,10 +167,21 @@ public final class StreamConsumer: Service, Sendable {
             }
         }
         do {
+            if let text = entry.fields["inputs"] {
+                // A prediction: its outputs go with the decision, as the predict route's JSON.
+                guard let predictions else { return refused("this consumer takes no predictions") }
+                let payloads: [TensorPayload]
+                do { payloads = try JSONBody.decode([TensorPayload].self, from: Data(text.utf8)) } catch {
+                    return refused("field 'inputs' must be a JSON list of tensors: \(error)")
+                }
+                let p = try await predictions.predict(experiment: key, unit: unit, context: context,
+                                                      inputs: try PredictionController<BasicRequestContext>.tensors(payloads), decisionID: id)
+                var w = JSONWriter(capacity: 256)
+                w.array(p.outputs) { w, output in output.writeJSON(to: &w) }
+                return answer(entry, key: key, unit: unit, p.assignment) + ["outputs", String(buffer: w.buffer)]
+            }
             let choice = try await assignments.choose(experiment: key, unit: unit, context: context, sticky: true)
-            let a = try await assignments.record(choice, decisionID: id)
-            return ["request", entry.id, "experiment", key, "unit", unit, "variant", a.variant, "decision_id", DecisionID.text(a.decisionID),
-                    "propensity", "\(a.propensity)"]
+            return answer(entry, key: key, unit: unit, try await assignments.record(choice, decisionID: id))
         } catch let error as StoreError where error.sqlState == "23505" {
             // Redelivered: the decision is stored already; answer it again.
             guard let stored = try? await decisionLog.decisions(ids: [id])[id], let entryOfCatalog = try? await assignments.catalog.entry(key) else {
@@ -185,6 +200,12 @@ public final class StreamConsumer: Service, Sendable {
         } catch {
             return refused("\(error)")
         }
+    }
+
+    /// The decision entry's fields for a request that was decided.
+    func answer(_ entry: Entry, key: String, unit: String, _ a: AssignmentService.Assignment) -> [String] {
+        ["request", entry.id, "experiment", key, "unit", unit, "variant", a.variant, "decision_id", DecisionID.text(a.decisionID),
+         "propensity", "\(a.propensity)"]
     }
 
     /// Stores the rewards of `entries`; returns the ids to acknowledge (stored, duplicates,

@@ -16,7 +16,8 @@ struct StreamConsumerTests {
         _ = try redis.command(["FLUSHDB"])
         let names = StreamConsumer.Names()
         func start(_ consumer: String) async throws -> ThreeReplicasTests.Replica {
-            try await ThreeReplicasTests.start(count: 1, databaseURL: databaseURL, redisURL: redisURL, arguments: ["--consumer", consumer],
+            try await ThreeReplicasTests.start(count: 1, databaseURL: databaseURL, redisURL: redisURL,
+                                               arguments: ["--consumer", consumer, "--plugin-dir", PredictionTests.fixture.folder],
                                                command: "consume")[0]
         }
         let a = try await start("a")
@@ -84,6 +85,23 @@ struct StreamConsumerTests {
         #expect(try await rewards() == "200")
         let view = try JSONDecoder().decode(ExperimentView.self, from: try await ThreeReplicasTests.request(b.base + "/v1/experiments/streamed", method: "GET").body)
         #expect(view.arms.compactMap(\.rewards).reduce(0, +) == 200)
+        // A prediction request carries its inputs; its decision entry carries the model's outputs.
+        let fixture = PredictionTests.fixture
+        let registered = try await ThreeReplicasTests.request(b.base + "/v1/backends", method: "POST",
+                                                              json: #"{"name": "iris", "path": "\#(fixture.library)", "model": "\#(fixture.iris)"}"#)
+        try #require(registered.status == 201, "\(String(decoding: registered.body, as: UTF8.self))")
+        #expect(try await ThreeReplicasTests.request(b.base + "/v1/experiments", method: "POST",
+                                                     json: #"{"key": "streamed-model", "arms": [{"name": "linear", "backend": "iris"}]}"#).status == 201)
+        let inputs = #"[{"name": "input", "datatype": "FP32", "shape": [1, 4], "data": [6.3, 2.5, 5.0, 1.9]}]"#
+        let predicted = try redis.command(["XADD", names.requests, "*", "experiment", "streamed-model", "unit", "flower", "inputs", inputs]).text ?? ""
+        var answer: [String: String]?
+        for _ in 0..<100 where answer == nil {
+            try await Task.sleep(for: .milliseconds(50))
+            guard case .array(let recent) = try redis.command(["XREVRANGE", names.decisions, "+", "-", "COUNT", "5"]) else { continue }
+            answer = StreamConsumer.entries(.array(recent)).first { $0.fields["request"] == predicted }?.fields
+        }
+        #expect(answer?["variant"] == "linear" && answer?["outputs"]?.contains(#""name":"class""#) == true, "\(String(describing: answer))")
+
         // The consumer's figures are in /metrics.
         let metrics = String(decoding: try await ThreeReplicasTests.request(b.base + "/metrics", method: "GET").body, as: UTF8.self)
         #expect(metrics.contains("switchboard_stream_entries_total") && metrics.contains("switchboard_stream_lag"))
