@@ -62,11 +62,7 @@ public final class StreamConsumer: Service, Sendable {
 
     public func run() async throws {
         let connection = RedisConnection(endpoint: try RedisConnection.Endpoint(url: redisURL), timeoutSeconds: 5)
-        for stream in [names.requests, names.rewards] {
-            // The group reads the stream from its start; it exists already after the first run.
-            let reply = try await blocking { try connection.command(["XGROUP", "CREATE", stream, self.names.group, "0", "MKSTREAM"]) }
-            if case .error(let message) = reply, !message.hasPrefix("BUSYGROUP") { throw StoreError(.serverError, store: .redis, message: message) }
-        }
+        try await createGroups(connection)
         logger.info("consuming", metadata: ["requests": "\(names.requests)", "rewards": "\(names.rewards)", "consumer": "\(consumer)"])
         var lastClaim = ContinuousClock.now - Self.claimIdle
         await withGracefulShutdownHandler {
@@ -87,11 +83,25 @@ public final class StreamConsumer: Service, Sendable {
         connection.close()
     }
 
+    /// Creates the group on both streams (and the streams), reading from their start; a
+    /// group that exists already is kept.
+    func createGroups(_ connection: RedisConnection) async throws {
+        for stream in [names.requests, names.rewards] {
+            let reply = try await blocking { try connection.command(["XGROUP", "CREATE", stream, self.names.group, "0", "MKSTREAM"]) }
+            if case .error(let message) = reply, !message.hasPrefix("BUSYGROUP") { throw StoreError(.serverError, store: .redis, message: message) }
+        }
+    }
+
     /// Reads new entries of both streams (waiting up to half a second) and handles them.
     func readOnce(_ connection: RedisConnection) async throws {
         let reply = try await blocking {
             try connection.command(["XREADGROUP", "GROUP", self.names.group, self.consumer, "COUNT", String(self.batch), "BLOCK", "500",
                                     "STREAMS", self.names.requests, self.names.rewards, ">", ">"])
+        }
+        if case .error(let message) = reply {
+            // A stream deleted (or Redis emptied) takes its group along: create them again.
+            if message.hasPrefix("NOGROUP") { try await createGroups(connection); return }
+            throw StoreError(.serverError, store: .redis, message: message)
         }
         for (stream, entries) in Self.streams(reply) { try await handle(stream: stream, entries, connection) }
     }

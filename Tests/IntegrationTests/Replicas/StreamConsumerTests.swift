@@ -4,7 +4,7 @@ import Testing
 
 /// `switchboard consume` on Redis Streams, with a consumer killed by SIGKILL mid-stream and
 /// entries left pending by a consumer that never acknowledges: every request gets exactly
-/// one decision in PostgreSQL, every reward counts once.
+/// one decision in PostgreSQL, every reward counts once; a deleted stream is made again.
 @Suite("The stream consumer survives kill -9 with nothing lost or doubled")
 struct StreamConsumerTests {
     @Test("600 requests and 400 rewards (half of them sent twice) through two consumers, one killed, plus a ghost consumer's pending entries")
@@ -101,6 +101,18 @@ struct StreamConsumerTests {
             answer = StreamConsumer.entries(.array(recent)).first { $0.fields["request"] == predicted }?.fields
         }
         #expect(answer?["variant"] == "linear" && answer?["outputs"]?.contains(#""name":"class""#) == true, "\(String(describing: answer))")
+
+        // The requests stream deleted (its group with it): the consumer creates them again and goes on.
+        _ = try redis.command(["DEL", names.requests])
+        try await Task.sleep(for: .seconds(1))
+        let afterDelete = try redis.command(["XADD", names.requests, "*", "experiment", "streamed", "unit", "after-delete"]).text ?? ""
+        var answered = false
+        for _ in 0..<100 where !answered {
+            try await Task.sleep(for: .milliseconds(50))
+            guard case .array(let recent) = try redis.command(["XREVRANGE", names.decisions, "+", "-", "COUNT", "5"]) else { continue }
+            answered = StreamConsumer.entries(.array(recent)).contains { $0.fields["request"] == afterDelete && $0.fields["decision_id"] != nil }
+        }
+        #expect(answered, "no decision for a request sent after the stream was deleted")
 
         // The consumer's figures are in /metrics.
         let metrics = String(decoding: try await ThreeReplicasTests.request(b.base + "/metrics", method: "GET").body, as: UTF8.self)
