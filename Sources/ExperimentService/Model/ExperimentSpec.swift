@@ -176,9 +176,21 @@ public struct ExperimentSpec: Codable, Sendable {
             throw .invalidField(path: path, reason: "must be a string, boolean, number or JSON object")
         case .number(let n) where !n.isFinite:
             throw .invalidField(path: path, reason: "must be a finite number")
+        case _ where containsNUL(value):
+            throw .invalidField(path: path, reason: "must not contain the NUL character (\\u0000), which PostgreSQL's jsonb cannot hold")
         default:
             let size = (try? JSONEncoder().encode(value).count) ?? Int.max
             guard size <= maxValueBytes else { throw .invalidField(path: path, reason: "is \(size) bytes as JSON; at most \(maxValueBytes)") }
+        }
+    }
+
+    /// Whether a string or key anywhere in `value` holds the NUL character.
+    static func containsNUL(_ value: JSONValue) -> Bool {
+        switch value {
+        case .string(let s): s.utf8.contains(0)
+        case .array(let items): items.contains(where: containsNUL)
+        case .object(let members): members.contains { $0.key.utf8.contains(0) || containsNUL($0.value) }
+        default: false
         }
     }
 

@@ -127,6 +127,8 @@ struct FlagsRouterTests {
         try await withMemoryApp { client in
             for (arms, detail) in [
                 (#"[{"name": "a", "value": [1, 2]}]"#, "must be a string, boolean, number or JSON object"),
+                (#"[{"name": "a", "value": {"k": "x\u0000y"}}]"#, "must not contain the NUL character"),
+                (#"[{"name": "a", "value": "\u0000"}]"#, "must not contain the NUL character"),
                 (#"[{"name": "a", "value": "\#(String(repeating: "x", count: 5000))"}]"#, "at most 4096"),
             ] {
                 let r = try await client.send(.post, "/v1/experiments", json: #"{"key": "v", "arms": \#(arms)}"#)
