@@ -90,8 +90,10 @@ struct RewardWindowAndBatchTests {
             let reward = try await client.send(.post, "/v1/rewards", json: #"{"decision_id": "\#(answered.decisionID)", "reward": 1}"#)
             #expect(reward.status == .ok, "\(reward.status): \(String(buffer: reward.body))")
             var rows: [[String?]] = []
-            for _ in 0..<400 where rows.isEmpty {  // the window is 20 s; sweeps run every second
-                try await Task.sleep(for: .milliseconds(100))
+            // The window is 20 s and sweeps run every second, but a loaded CI run was seen to take a minute.
+            let deadline = ContinuousClock.now + .seconds(150)
+            while rows.isEmpty && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(200))
                 rows = try await TestStores.query("SELECT value, source, learned FROM switchboard.rewards WHERE decision_id = $1::uuid", [silent.decisionID])
             }
             #expect(rows == [["0", "default", "t"]])
