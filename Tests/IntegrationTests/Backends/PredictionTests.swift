@@ -220,10 +220,10 @@ struct PredictionTests {
                 SELECT d.id::text, c.classes::text, c.arm_index = d.arm_index AND c.phase = d.phase
                 FROM switchboard.decisions d LEFT JOIN switchboard.decision_classes c ON c.decision_id = d.id WHERE d.experiment = $1
                 """
-            var stored = try await TestStores.query(query, [bandit])
-            for _ in 0..<100 where stored.contains(where: { $0[1] == nil }) {
-                try await Task.sleep(for: .milliseconds(20))
+            var stored: [[String?]] = []
+            _ = try await eventually(every: .milliseconds(20)) {
                 stored = try await TestStores.query(query, [bandit])
+                return !stored.contains(where: { $0[1] == nil })
             }
             #expect(stored.count == 50)
             for row in stored {

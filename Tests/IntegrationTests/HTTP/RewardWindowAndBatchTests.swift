@@ -91,18 +91,17 @@ struct RewardWindowAndBatchTests {
             #expect(reward.status == .ok, "\(reward.status): \(String(buffer: reward.body))")
             var rows: [[String?]] = []
             // The window is 20 s and sweeps run every second, but a loaded CI run was seen to take a minute.
-            let deadline = ContinuousClock.now + .seconds(150)
-            while rows.isEmpty && ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(200))
+            _ = try await eventually(timeout: .seconds(150), every: .milliseconds(200)) {
                 rows = try await TestStores.query("SELECT value, source, learned FROM switchboard.rewards WHERE decision_id = $1::uuid", [silent.decisionID])
+                return !rows.isEmpty
             }
             #expect(rows == [["0", "default", "t"]])
             #expect(try await TestStores.query("SELECT source FROM switchboard.rewards WHERE decision_id = $1::uuid", [answered.decisionID]) == [["client"]])
             // Any replica's sweep may have defaulted it: its delta reaches this one within a refresh.
             var total = 0.0
-            for _ in 0..<20 where total != 2 {
+            _ = try await eventually {
                 total = try await client.send(.get, "/v1/experiments/\(key)").decode(ExperimentView.self).statistics?.reduce(0, +) ?? 0
-                if total != 2 { try await Task.sleep(for: .milliseconds(100)) }
+                return total == 2
             }
             #expect(total == 2)  // one success (answered) + one failure (the default 0)
         }

@@ -103,14 +103,12 @@ struct RedisWipeTests {
             }
         }
         for r in replicas {
-            var thompson: ExperimentView, linucb: ExperimentView
-            var polls = 0
-            repeat {
+            var thompson = try await Self.view(r, bandit), linucb = try await Self.view(r, linear)
+            _ = try await eventually {
                 thompson = try await Self.view(r, bandit)
                 linucb = try await Self.view(r, linear)
-                polls += 1
-                if thompson.statistics != beta || !Self.close(linucb.statistics, lin) { try await Task.sleep(for: .milliseconds(50)) }
-            } while (thompson.statistics != beta || !Self.close(linucb.statistics, lin)) && polls < 100
+                return thompson.statistics == beta && Self.close(linucb.statistics, lin)
+            }
             #expect(thompson.statistics == beta, "replica \(r.base): Thompson counts are integers, so exactly equal")
             #expect(Self.close(linucb.statistics, lin), "replica \(r.base): \(linucb.statistics ?? []) vs \(lin)")
             #expect(thompson.arms.compactMap(\.assignments).reduce(0, +) == Int64(rounds / 2))

@@ -45,11 +45,7 @@ struct StreamConsumerTests {
             guard case .array(let summary) = try redis.command(["XPENDING", names.requests, names.group]) else { return -1 }
             return Int(summary.first?.text ?? "") ?? -1
         }
-        var waited = 0
-        while (try pending() != 0 || decided() < 600) && waited < 300 {
-            try await Task.sleep(for: .milliseconds(100))
-            waited += 1
-        }
+        _ = try await eventually(timeout: .seconds(60), every: .milliseconds(100)) { try pending() == 0 && decided() >= 600 }
         #expect(try pending() == 0, "entries still pending")
         // Each request's decision: the id derived from its entry, stored once.
         guard case .array(let outputs) = try redis.command(["XRANGE", names.decisions, "-", "+"]) else { Issue.record("no decisions stream"); return }
@@ -73,14 +69,10 @@ struct StreamConsumerTests {
         // Rewards: 400 entries for 200 decisions (each twice); each counts once, through a restart of the reader.
         let rewarded = Array(decisionOf.values.sorted().prefix(200))
         _ = try redis.pipeline((rewarded + rewarded).map { ["XADD", names.rewards, "*", "decision_id", $0, "reward", "1"] })
-        waited = 0
         func rewards() async throws -> String? {
             try await TestStores.query("SELECT count(*) FROM switchboard.rewards", database: databaseURL).first?[0] ?? nil
         }
-        while try await rewards() != "200" && waited < 100 {
-            try await Task.sleep(for: .milliseconds(100))
-            waited += 1
-        }
+        _ = try await eventually(every: .milliseconds(100)) { try await rewards() == "200" }
         try await Task.sleep(for: .milliseconds(500))  // the duplicates have arrived too
         #expect(try await rewards() == "200")
         let view = try JSONDecoder().decode(ExperimentView.self, from: try await ThreeReplicasTests.request(b.base + "/v1/experiments/streamed", method: "GET").body)
@@ -95,10 +87,10 @@ struct StreamConsumerTests {
         let inputs = #"[{"name": "input", "datatype": "FP32", "shape": [1, 4], "data": [6.3, 2.5, 5.0, 1.9]}]"#
         let predicted = try redis.command(["XADD", names.requests, "*", "experiment", "streamed-model", "unit", "flower", "inputs", inputs]).text ?? ""
         var answer: [String: String]?
-        for _ in 0..<100 where answer == nil {
-            try await Task.sleep(for: .milliseconds(50))
-            guard case .array(let recent) = try redis.command(["XREVRANGE", names.decisions, "+", "-", "COUNT", "5"]) else { continue }
+        _ = try await eventually {
+            guard case .array(let recent) = try redis.command(["XREVRANGE", names.decisions, "+", "-", "COUNT", "5"]) else { return false }
             answer = StreamConsumer.entries(.array(recent)).first { $0.fields["request"] == predicted }?.fields
+            return answer != nil
         }
         #expect(answer?["variant"] == "linear" && answer?["outputs"]?.contains(#""name":"class""#) == true, "\(String(describing: answer))")
 
@@ -106,11 +98,9 @@ struct StreamConsumerTests {
         _ = try redis.command(["DEL", names.requests])
         try await Task.sleep(for: .seconds(1))
         let afterDelete = try redis.command(["XADD", names.requests, "*", "experiment", "streamed", "unit", "after-delete"]).text ?? ""
-        var answered = false
-        for _ in 0..<100 where !answered {
-            try await Task.sleep(for: .milliseconds(50))
-            guard case .array(let recent) = try redis.command(["XREVRANGE", names.decisions, "+", "-", "COUNT", "5"]) else { continue }
-            answered = StreamConsumer.entries(.array(recent)).contains { $0.fields["request"] == afterDelete && $0.fields["decision_id"] != nil }
+        let answered = try await eventually {
+            guard case .array(let recent) = try redis.command(["XREVRANGE", names.decisions, "+", "-", "COUNT", "5"]) else { return false }
+            return StreamConsumer.entries(.array(recent)).contains { $0.fields["request"] == afterDelete && $0.fields["decision_id"] != nil }
         }
         #expect(answered, "no decision for a request sent after the stream was deleted")
 

@@ -108,14 +108,13 @@ struct ThreeReplicasTests {
         }
         for r in replicas {
             // Every replica flushes every 20 ms and refreshes every 100 ms; polled for slow machines.
-            var view: ExperimentView
-            var polls = 0
-            repeat {
+            var polled: ExperimentView?
+            _ = try await eventually {
                 let body = try await Self.request(r.base + "/v1/experiments/\(key)", method: "GET").body
-                view = try JSONDecoder().decode(ExperimentView.self, from: body)
-                polls += 1
-                if view.statistics != expected { try await Task.sleep(for: .milliseconds(50)) }
-            } while view.statistics != expected && polls < 60
+                polled = try JSONDecoder().decode(ExperimentView.self, from: body)
+                return polled?.statistics == expected
+            }
+            let view = try #require(polled)
             #expect(view.statistics == expected, "replica \(r.base)")
             #expect(view.arms.compactMap(\.assignments).reduce(0, +) == Int64(rounds))
             #expect(view.arms.compactMap(\.rewards).reduce(0, +) == Int64(rounds))
