@@ -72,13 +72,15 @@ public final class InMemoryModelRepository: ModelRepository, @unchecked Sendable
 
     public init() {}
 
-    public func record(_ registration: ModelRegistration, sha256: String, backend: String) async throws {
+    public func record(_ registration: ModelRegistration, sha256: String, backend: String) async throws -> Bool {
         var pinned = registration
         pinned.sha256 = sha256
         pinned.backend = backend
-        lock.withLock {
+        return lock.withLock {
+            if let existing = active.first(where: { $0.name == registration.name }), existing.loadsSame(as: pinned) { return false }
             active.removeAll { $0.name == registration.name }
             active.append(pinned)
+            return true
         }
     }
 

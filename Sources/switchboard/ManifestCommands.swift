@@ -164,11 +164,18 @@ struct ManifestApplier {
         case .policy(let library, _):
             return try await register("policy library \(library.path)", at: "/v1/policies", try JSONEncoder().encode(library))
         case .backend(let backend, _):
+            if dryRun {
+                // Whether a known one's library, model or config differ is decided by the service, when registering.
+                let known = try await client.backendNames().contains(backend.name)
+                print("backend \(backend.name): \(known ? "known; changed only if its library, model or config differ" : "registered") (dry run)")
+                return !known
+            }
             return try await register("backend \(backend.name)", at: "/v1/backends", try JSONEncoder().encode(backend))
         }
     }
 
-    /// Registers a policy library or a backend (their routes are idempotent: 201 new, 200 known).
+    /// Registers a policy library or a backend (their routes are idempotent: 201 new or
+    /// changed, 200 known).
     func register(_ name: String, at route: String, _ body: Data) async throws -> Bool {
         guard !dryRun else {
             print("\(name): registered if new (dry run)")

@@ -42,6 +42,15 @@ struct ServiceClient {
         return status == 404 ? nil : try JSONDecoder().decode(ExperimentView.self, from: data)
     }
 
+    /// The names of the registered model backends (as the service answering lists them).
+    func backendNames() async throws -> Set<String> {
+        struct Listed: Decodable {
+            struct Backend: Decodable { var name: String }
+            var backends: [Backend]
+        }
+        return Set(try JSONDecoder().decode(Listed.self, from: try await send("GET", "/v1/backends").body).backends.map(\.name))
+    }
+
     /// Every experiment, archived ones included.
     func experiments() async throws -> [ExperimentView] {
         try JSONDecoder().decode(ExperimentList.self, from: try await send("GET", "/v1/experiments?include=archived").body).experiments

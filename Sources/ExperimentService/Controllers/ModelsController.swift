@@ -56,9 +56,9 @@ public struct ModelsController<Context: RequestContext>: Sendable {
         case .object?: config = String(decoding: try JSONEncoder().encode(body.config), as: UTF8.self)
         default: throw ServiceError.invalidField(path: "config", reason: "must be a JSON object")
         }
-        let endpoint = try await service.register(ModelRegistration(
+        let (endpoint, changed) = try await service.register(ModelRegistration(
             name: body.name, library: body.path, sha256: body.sha256, backend: body.backend, model: body.model, config: config))
-        return EditedResponse(status: .created, response: Self.view(endpoint))
+        return EditedResponse(status: changed ? .created : .ok, response: Self.view(endpoint))
     }
 
     @Sendable func list(_ request: Request, context: Context) async throws -> ModelList {

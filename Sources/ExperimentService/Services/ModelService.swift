@@ -32,17 +32,18 @@ public final class ModelService: Sendable {
     }
 
     /// Checks the library with the model in a child process, loads them here (on a blocking
-    /// thread), then records the registration.
-    public func register(_ registration: ModelRegistration) async throws -> ModelEndpoint {
+    /// thread), then records the registration; `changed` is false when the same registration
+    /// was already active (registering it again still switches a crashed library back on).
+    public func register(_ registration: ModelRegistration) async throws -> (endpoint: ModelEndpoint, changed: Bool) {
         let checked: ModelRegistration
         do { checked = try await registry.checked(registration) } catch { throw ServiceError.backendRefused(error.message) }
         let endpoint = try await load(checked)
-        try await repository.record(endpoint.registration, sha256: endpoint.sha256, backend: endpoint.plugin.id)
+        let changed = try await repository.record(endpoint.registration, sha256: endpoint.sha256, backend: endpoint.plugin.id)
         // Registering a library again is how an admin switches it back on after a crash.
         try await quarantine.remove(sha256: endpoint.sha256)
         _ = quarantined.withLockedValue { $0.removeValue(forKey: endpoint.sha256) }
         checkedAt.withLockedValue { $0[registration.name] = .now }
-        return endpoint
+        return (endpoint, changed)
     }
 
     /// Stops routing to `name` on every replica.
@@ -65,23 +66,13 @@ public final class ModelService: Sendable {
             throw ServiceError.pluginQuarantined(plugin: "model backend '\(name)'", reason: reason)
         }
         let endpoint: ModelEndpoint
-        if let cached, Self.same(cached.registration, recorded) {
+        if let cached, cached.registration.loadsSame(as: recorded) {
             endpoint = cached
         } else {
             endpoint = try await load(recorded)
         }
         checkedAt.withLockedValue { $0[name] = .now }
         return endpoint
-    }
-
-    /// Whether two registrations load the same thing (configs compared as JSON values:
-    /// PostgreSQL's `jsonb` text differs from the text a client sent).
-    static func same(_ a: ModelRegistration, _ b: ModelRegistration) -> Bool {
-        func json(_ text: String) -> JSONValue? { try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) }
-        var x = a, y = b
-        x.config = ""
-        y.config = ""
-        return x == y && json(a.config) == json(b.config)
     }
 
     /// Every registration this replica has loaded.

@@ -12,8 +12,9 @@ public protocol PolicyLibraryRepository: Sendable {
 /// every replica serves them too.
 public protocol ModelRepository: Sendable {
     /// Records (or replaces) an active registration, pinned to the library's SHA-256 and
-    /// the backend it named.
-    func record(_ registration: ModelRegistration, sha256: String, backend: String) async throws
+    /// the backend it named; returns whether it was new or differed from the active one
+    /// (``ModelRegistration/loadsSame(as:)``).
+    func record(_ registration: ModelRegistration, sha256: String, backend: String) async throws -> Bool
     /// Stops routing to `name`; returns whether an active registration had that name.
     func deactivate(_ name: String) async throws -> Bool
     /// The active registration named `name`, if any.

@@ -1,4 +1,5 @@
 import Foundation
+import PluginSupport
 import Logging
 import Synchronization
 
@@ -43,6 +44,18 @@ public final class ModelEndpoint: Sendable {
 }
 
 /// Why a backend registration was refused (a client error: the message says what to fix).
+extension ModelRegistration {
+    /// Whether `other` loads the same thing (configs compared as JSON values: PostgreSQL's
+    /// `jsonb` text differs from the text a client sent).
+    public func loadsSame(as other: ModelRegistration) -> Bool {
+        func json(_ text: String) -> JSONValue? { try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) }
+        var x = self, y = other
+        x.config = ""
+        y.config = ""
+        return x == y && json(config) == json(other.config)
+    }
+}
+
 public struct ModelRegistrationError: Error, Equatable, Sendable, CustomStringConvertible {
     public var message: String
     public var description: String { message }

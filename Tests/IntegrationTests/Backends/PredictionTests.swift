@@ -97,6 +97,30 @@ struct PredictionTests {
         }
     }
 
+    @Test("registering the same model again answers 200 and leaves its record; another model or config under the name answers 201")
+    func registerAgain() async throws {
+        try await withApp(policies: Self.fixture.policies) { client in
+            let f = Self.fixture, name = TestStores.uniqueKey("again")
+            func post(model: String, config: String) async throws -> HTTPResponse.Status {
+                let r = try await client.send(.post, "/v1/backends", json: #"{"name": "\#(name)", "path": "\#(f.library)", "model": "\#(model)", "config": \#(config)}"#)
+                return r.status
+            }
+            func recorded() async throws -> [[String?]] {
+                try await TestStores.query("SELECT model, config::text, registered_at::text FROM switchboard.model_backends WHERE name = $1", [name])
+            }
+            #expect(try await post(model: f.iris, config: #"{"file":"model.json"}"#) == .created)
+            let first = try await recorded()
+            // The same registration, its config written otherwise: known, and its record untouched.
+            #expect(try await post(model: f.iris, config: #"{ "file" : "model.json" }"#) == .ok)
+            #expect(try await recorded() == first)
+            #expect(try await post(model: f.reversed, config: #"{"file":"model.json"}"#) == .created)
+            #expect(try await recorded().first?[0] == f.reversed)
+            // Deregistered, then registered again: new.
+            #expect(try await client.send(.delete, "/v1/backends/\(name)").status == .noContent)
+            #expect(try await post(model: f.reversed, config: #"{"file":"model.json"}"#) == .created)
+        }
+    }
+
     @Test("a bandit routes each prediction to its arm's model; an ensemble combines both")
     func banditAndEnsemble() async throws {
         try await withApp(policies: Self.fixture.policies) { client in
@@ -367,7 +391,7 @@ struct PredictionTests {
     func recheckKeepsTheLoadedModel() async throws {
         let components = ServiceComponents(stores: try await TestStores.stores(), policies: Self.fixture.policies, logger: TestStores.logger)
         let name = TestStores.uniqueKey("iris")
-        let registered = try await components.models.register(ModelRegistration(
+        let (registered, _) = try await components.models.register(ModelRegistration(
             name: name, library: Self.fixture.library, model: Self.fixture.iris, config: #"{"file":"model.json"}"#))
         try await Task.sleep(for: ModelService.refreshInterval + .milliseconds(100))
         let again = try await components.models.endpoint(name)

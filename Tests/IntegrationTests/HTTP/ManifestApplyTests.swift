@@ -98,11 +98,18 @@ struct ManifestApplyTests {
             key: iris-from-file
             arms: [{name: linear, backend: iris-from-file}]
             """.write(toFile: models, atomically: true, encoding: .utf8)
+        let unknown = try await Self.cli(["diff", "-f", models] + service)
+        #expect(unknown.status == 1 && unknown.output.contains("backend iris-from-file: registered (dry run)"), "\(unknown.output)")
         let registered = try await Self.cli(["apply", "-f", models] + service)
         #expect(registered.status == 0 && registered.output.contains("backend iris-from-file: registered")
                 && registered.output.contains("experiment iris-from-file: created"), "\(registered.output)")
         let listed = try await ThreeReplicasTests.request(replicas[0].base + "/v1/backends", method: "GET", bearer: admin)
         #expect(String(decoding: listed.body, as: UTF8.self).contains("\"iris-from-file\""))
+        // Applied again: the backend is known, so nothing changes, and diff agrees.
+        let reapplied = try await Self.cli(["apply", "-f", models] + service)
+        #expect(reapplied.status == 0 && reapplied.output.contains("backend iris-from-file: unchanged")
+                && reapplied.output.contains("nothing to change"), "\(reapplied.output)")
+        #expect(try await Self.cli(["diff", "-f", models] + service).status == 0)
 
         // --prune archives what no file declares.
         try text.write(toFile: checkout, atomically: true, encoding: .utf8)

@@ -10,16 +10,20 @@ public struct PostgresModelRepository: ModelRepository {
     }
 
     /// Records (or replaces) an active registration, pinned to the library's SHA-256 and
-    /// the backend it named.
-    public func record(_ r: ModelRegistration, sha256: String, backend: String) async throws {
-        _ = try await database.withConnection { conn in
+    /// the backend it named; returns whether it was new or differed from the active one
+    /// (configs compared as `jsonb` values). An unchanged registration keeps its row as it was.
+    public func record(_ r: ModelRegistration, sha256: String, backend: String) async throws -> Bool {
+        try await database.withConnection { conn in
             try conn.query(
                 """
-                INSERT INTO switchboard.model_backends (name, library, sha256, backend, model, config, active)
+                INSERT INTO switchboard.model_backends AS m (name, library, sha256, backend, model, config, active)
                 VALUES ($1, $2, $3, $4, $5, $6::jsonb, true)
                 ON CONFLICT (name) DO UPDATE SET library = EXCLUDED.library, sha256 = EXCLUDED.sha256, backend = EXCLUDED.backend,
                     model = EXCLUDED.model, config = EXCLUDED.config, active = true, registered_at = now()
-                """, [r.name, r.library, sha256, backend, r.model, r.config])
+                WHERE NOT (m.active AND m.library = EXCLUDED.library AND m.sha256 IS NOT DISTINCT FROM EXCLUDED.sha256
+                           AND m.backend IS NOT DISTINCT FROM EXCLUDED.backend AND m.model = EXCLUDED.model AND m.config = EXCLUDED.config)
+                RETURNING name
+                """, [r.name, r.library, sha256, backend, r.model, r.config]).count == 1
         }
     }
 
