@@ -68,7 +68,7 @@ public struct ExperimentResults: Codable, Sendable {
         public var guardrailViolated: Bool { arms.contains { $0.guardrailViolated } }
     }
 
-    public struct SampleRatio: Codable, Sendable {
+    public struct SampleRatio: Codable, Sendable, Equatable {
         public var chiSquare: Double?
         public var degreesOfFreedom: Int?
         public var pValue: Double?

@@ -92,9 +92,11 @@ public struct ResultsPageController<Context: RequestContext>: Sendable {
     }
 
     func list() async throws -> Response {
-        var rows: [ExperimentListPage.Row] = []
-        for experiment in try await catalog.all() where experiment.status != .deleted {
-            rows.append(.init(experiment: experiment, results: try await results.results(for: experiment, phase: nil)))
+        let experiments = try await catalog.all().filter { $0.status != .deleted }
+        let summaries = try await results.summaries(of: experiments)
+        let rows = experiments.map { e in
+            ExperimentListPage.Row(experiment: e, summary: summaries[e.key]
+                ?? ExperimentSummary(experiment: e.key, decisions: 0, sampleRatio: .init(chiSquare: nil, degreesOfFreedom: nil, pValue: nil), guardrailViolated: false))
         }
         return Self.html(ExperimentListPage(rows: rows).render(), status: .ok)
     }

@@ -33,10 +33,22 @@ public protocol PluginQuarantine: Sendable {
     func all() async throws -> [String: String]
 }
 
+extension ResultsStore {
+    /// Each experiment's summary from its full results: right for any store, one
+    /// experiment at a time (PostgreSQL answers the list in two queries instead).
+    public func summaries(of experiments: [Experiment]) async throws -> [String: ExperimentSummary] {
+        var summaries: [String: ExperimentSummary] = [:]
+        for experiment in experiments { summaries[experiment.key] = ExperimentSummary(try await results(for: experiment, phase: nil)) }
+        return summaries
+    }
+}
+
 /// An experiment's results (the statistics views in PostgreSQL).
 public protocol ResultsStore: Sendable {
     /// The figures of `experiment` for one phase, or for every phase together (`nil`).
     func results(for experiment: Experiment, phase: Int?) async throws -> ExperimentResults
+    /// The summaries of `experiments` for the list of experiments, by key (every phase together).
+    func summaries(of experiments: [Experiment]) async throws -> [String: ExperimentSummary]
     /// Merges the rollup rows of each key into one; returns how many rows fewer there are.
     func compactRollups() async throws -> Int
 }

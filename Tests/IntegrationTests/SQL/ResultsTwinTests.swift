@@ -50,6 +50,19 @@ struct ResultsTwinTests {
         #expect(Self.close(sql.sampleRatio.chiSquare, swift.sampleRatio.chiSquare))
         #expect(Self.close(sql.sampleRatio.pValue, swift.sampleRatio.pValue), "\(sql.sampleRatio) vs \(swift.sampleRatio)")
         #expect(sql.hourly.map(\.decisions).reduce(0, +) == 300)
+        // The list's summaries (two queries for any number of experiments) say what the full results say,
+        // for this experiment and for one without decisions or guardrails.
+        let empty = try await ExperimentCatalog(repository: stores.repository, registry: TestStores.policies)
+            .create(ExperimentSpec(key: TestStores.uniqueKey("twin-empty"), arms: [.init(name: "a"), .init(name: "b")]))
+        let summaries = try await stores.results.summaries(of: [experiment, empty])
+        let summary = try #require(summaries[key])
+        #expect(summary.decisions == 300 && summary.guardrailViolated && summary.sampleRatio.degreesOfFreedom == 2)
+        // Sums in another order: equal to the last bits.
+        #expect(Self.close(summary.sampleRatio.chiSquare, sql.sampleRatio.chiSquare) && Self.close(summary.sampleRatio.pValue, sql.sampleRatio.pValue))
+        #expect(summaries[empty.key] == ExperimentSummary(try await stores.results.results(for: empty, phase: nil)))
+        #expect(summaries[empty.key]?.decisions == 0 && summaries[empty.key]?.sampleRatio.pValue == nil)
+        #expect(try await memory.stores.results.summaries(of: [experiment])[key]?.guardrailViolated == true)
+        #expect(try await stores.results.summaries(of: []).isEmpty)
         // The two stores stamp rows with their own clocks; an hour boundary between them is possible but rare.
         if sql.hourly.map(\.hour) == swift.hourly.map(\.hour) {
             #expect(zip(sql.hourly, swift.hourly).allSatisfy { $0.arm == $1.arm && $0.decisions == $1.decisions && $0.rewards == $1.rewards && Self.close($0.mean, $1.mean) })

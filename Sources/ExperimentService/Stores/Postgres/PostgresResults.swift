@@ -78,6 +78,45 @@ public struct PostgresResults: ResultsStore {
         return results
     }
 
+    /// Two queries for any number of experiments: decisions and the sample-ratio test of
+    /// each, and which of those with guardrails have one moving the wrong way.
+    public func summaries(of experiments: [Experiment]) async throws -> [String: ExperimentSummary] {
+        guard !experiments.isEmpty else { return [:] }
+        let keys = Self.textArray(experiments.map(\.key))
+        let guarded = Self.textArray(experiments.filter { $0.metrics.contains { !$0.primary } }.map(\.key))
+        let (srm, violated) = try await database.withConnection { conn in
+            (
+                try conn.query(
+                    """
+                    SELECT k.key, s.decisions, s.chi_square, s.degrees_of_freedom, s.p_value
+                    FROM unnest($1::text[]) AS k(key)
+                    LEFT JOIN switchboard.experiment_srm s ON s.experiment = k.key AND s.phase IS NULL
+                    """, [keys]),
+                try conn.query(
+                    """
+                    SELECT DISTINCT experiment FROM switchboard.metric_statistics
+                    WHERE experiment = ANY($1::text[]) AND phase IS NULL AND guardrail_violated
+                    """, [guarded])
+            )
+        }
+        let violating = Set(violated.rows.compactMap { $0[0] ?? nil })
+        var summaries: [String: ExperimentSummary] = [:]
+        for r in srm.rows {
+            guard let key = r[0] ?? nil else { continue }
+            summaries[key] = ExperimentSummary(
+                experiment: key, decisions: r[1].flatMap { Int($0) } ?? 0,
+                sampleRatio: .init(chiSquare: r[2].flatMap { Double($0) }, degreesOfFreedom: r[3].flatMap { Int($0) }, pValue: r[4].flatMap { Double($0) }),
+                guardrailViolated: violating.contains(key))
+        }
+        return summaries
+    }
+
+    /// A PostgreSQL array literal of `texts`, each quoted (a parameter, never SQL text).
+    static func textArray(_ texts: [String]) -> String {
+        "{" + texts.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+            .joined(separator: ",") + "}"
+    }
+
     public func compactRollups() async throws -> Int {
         let rows = try await database.withConnection { conn in try conn.query("SELECT switchboard.compact_rollups() + switchboard.compact_class_rollups()") }
         return rows.rows.first?[0].flatMap { Int($0) } ?? 0
