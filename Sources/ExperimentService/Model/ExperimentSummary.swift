@@ -11,6 +11,12 @@ public struct ExperimentSummary: Sendable, Equatable {
         (self.experiment, self.decisions, self.sampleRatio, self.guardrailViolated) = (experiment, decisions, sampleRatio, guardrailViolated)
     }
 
+    /// An experiment with no decisions yet.
+    public static func empty(_ experiment: String) -> ExperimentSummary {
+        ExperimentSummary(experiment: experiment, decisions: 0, sampleRatio: .init(chiSquare: nil, degreesOfFreedom: nil, pValue: nil),
+                          guardrailViolated: false)
+    }
+
     /// The summary of full results.
     public init(_ results: ExperimentResults) {
         self.init(experiment: results.experiment, decisions: results.arms.reduce(0) { $0 + $1.decisions }, sampleRatio: results.sampleRatio,

@@ -94,10 +94,7 @@ public struct ResultsPageController<Context: RequestContext>: Sendable {
     func list() async throws -> Response {
         let experiments = try await catalog.all().filter { $0.status != .deleted }
         let summaries = try await results.summaries(of: experiments)
-        let rows = experiments.map { e in
-            ExperimentListPage.Row(experiment: e, summary: summaries[e.key]
-                ?? ExperimentSummary(experiment: e.key, decisions: 0, sampleRatio: .init(chiSquare: nil, degreesOfFreedom: nil, pValue: nil), guardrailViolated: false))
-        }
+        let rows = experiments.map { ExperimentListPage.Row(experiment: $0, summary: summaries[$0.key] ?? .empty($0.key)) }
         return Self.html(ExperimentListPage(rows: rows).render(), status: .ok)
     }
 
