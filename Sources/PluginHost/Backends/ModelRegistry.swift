@@ -1,6 +1,6 @@
 import Foundation
-import PluginSupport
 import Logging
+import PluginSupport
 import Synchronization
 
 /// A model served by a backend: what a client registers with `POST /v1/backends`.
@@ -28,6 +28,18 @@ public struct ModelRegistration: Sendable, Codable, Equatable {
     }
 }
 
+extension ModelRegistration {
+    /// Whether `other` loads the same thing (configs compared as JSON values: PostgreSQL's
+    /// `jsonb` text differs from the text a client sent).
+    public func loadsSame(as other: ModelRegistration) -> Bool {
+        func json(_ text: String) -> JSONValue? { try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) }
+        var x = self, y = other
+        x.config = ""
+        y.config = ""
+        return x == y && json(config) == json(other.config)
+    }
+}
+
 /// A registered, loaded model that predictions can be routed to.
 public final class ModelEndpoint: Sendable {
     public let registration: ModelRegistration
@@ -44,18 +56,6 @@ public final class ModelEndpoint: Sendable {
 }
 
 /// Why a backend registration was refused (a client error: the message says what to fix).
-extension ModelRegistration {
-    /// Whether `other` loads the same thing (configs compared as JSON values: PostgreSQL's
-    /// `jsonb` text differs from the text a client sent).
-    public func loadsSame(as other: ModelRegistration) -> Bool {
-        func json(_ text: String) -> JSONValue? { try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) }
-        var x = self, y = other
-        x.config = ""
-        y.config = ""
-        return x == y && json(config) == json(other.config)
-    }
-}
-
 public struct ModelRegistrationError: Error, Equatable, Sendable, CustomStringConvertible {
     public var message: String
     public var description: String { message }
