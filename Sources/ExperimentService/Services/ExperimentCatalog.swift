@@ -39,8 +39,9 @@ public final class ExperimentCatalog: Sendable {
         }
     }
 
-    /// A cached entry and when the experiment's row was last read, to pick up lifecycle
-    /// changes of other replicas.
+    /// A cached entry and when the read of the experiment's row began (not ended: a read
+    /// slowed down by load must not make what it returns look newer than it is), to pick
+    /// up changes of other replicas.
     private struct Cached {
         var entry: Entry
         var loadedAt = ContinuousClock.now
@@ -135,9 +136,11 @@ public final class ExperimentCatalog: Sendable {
     }
 
     /// The experiment with `key`; throws ``ServiceError/unknownExperiment(key:)``. A cached
-    /// entry older than ``refreshInterval`` is read again (keeping its configured policy).
+    /// entry older than ``refreshInterval`` is read again (keeping its configured policy),
+    /// so a request that arrives ``refreshInterval`` after a change committed sees it.
     public func entry(_ key: String) async throws -> Entry {
         if let fresh = freshEntry(key) { return fresh }
+        let readAt = ContinuousClock.now
         let cached = cache.withLockedValue { $0[key]?.entry }
         guard ExperimentSpec.isValidKey(key), let experiment = try await repository.find(key: key) else {
             throw ServiceError.unknownExperiment(key: key)
@@ -148,7 +151,7 @@ public final class ExperimentCatalog: Sendable {
         } else {
             entry = try resolve(experiment)
         }
-        cache.withLockedValue { $0[key] = Cached(entry: entry) }
+        cache.withLockedValue { $0[key] = Cached(entry: entry, loadedAt: readAt) }
         return entry
     }
 

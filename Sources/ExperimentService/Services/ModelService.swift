@@ -58,6 +58,7 @@ public final class ModelService: Sendable {
         let cached = registry.endpoint(name)
         let fresh = checkedAt.withLockedValue { $0[name].map { ContinuousClock.now - $0 < Self.refreshInterval } ?? false }
         if let cached, fresh { return cached }
+        let readAt = ContinuousClock.now  // when the read began: a slow read must not look newer than it is
         guard let recorded = try await repository.find(name) else {
             registry.remove(name)
             throw ServiceError.unknownBackend(name: name)
@@ -71,7 +72,7 @@ public final class ModelService: Sendable {
         } else {
             endpoint = try await load(recorded)
         }
-        checkedAt.withLockedValue { $0[name] = .now }
+        checkedAt.withLockedValue { $0[name] = readAt }
         return endpoint
     }
 
