@@ -13,9 +13,14 @@ public enum HelperProcess {
     }
 
     /// Spawns `argv[0]` with `argv` and `environment`: standard input from /dev/null,
-    /// standard output and error to the given descriptors (nil: /dev/null), and no blocked
-    /// or ignored signals whatever the calling thread has (NIO and Dispatch threads block
-    /// signals, and a daemon would inherit that mask). Returns the pid, or the errno.
+    /// standard output and error to the given descriptors (nil: /dev/null), no other
+    /// descriptor of ours, and no blocked or ignored signals whatever the calling thread has
+    /// (NIO and Dispatch threads block signals, and a daemon would inherit that mask).
+    /// Returns the pid, or the errno.
+    ///
+    /// No other descriptor: NIO's listening and accepted sockets are not close-on-exec, so
+    /// a child would hold them open. A client's connection that the server closes would then
+    /// stay open for as long as a plugin check or a store's daemon lives.
     public static func spawn(_ argv: [String], environment: [String: String], stdout: Int32?, stderr: Int32?) -> Result<pid_t, POSIXError> {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -26,6 +31,7 @@ public enum HelperProcess {
                 posix_spawn_file_actions_addopen(&actions, target, "/dev/null", O_WRONLY, 0)
             }
         }
+        if let closeFrom = addCloseFrom { _ = closeFrom(&actions, 3) }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -42,6 +48,15 @@ public enum HelperProcess {
         guard status == 0 else { return .failure(POSIXError(POSIXErrorCode(rawValue: status) ?? .EINVAL)) }
         return .success(pid)
     }
+
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34 and later; Debian 12 has
+    /// 2.36), looked up at run time because `spawn.h` declares it only under `_GNU_SOURCE`,
+    /// which Swift's Glibc module does not define. Without it (an older C library) children
+    /// inherit what is not close-on-exec.
+    private static let addCloseFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+    }()
 
     /// `strings` as a NULL-terminated C array for the duration of `body`.
     private static func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {

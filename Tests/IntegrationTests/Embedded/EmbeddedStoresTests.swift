@@ -77,6 +77,26 @@ struct EmbeddedStoresTests {
         #expect(HelperProcess.environment(ours) == ["PATH": "/usr/bin", "LANG": "C.UTF-8", "LC_ALL": "C", "TZ": "UTC"])
     }
 
+    @Test("helper programs get standard input, output and error, and none of our other descriptors (sockets, pipes)")
+    func childDescriptors() throws {
+        // A descriptor without close-on-exec, as NIO's sockets are.
+        var leaked: [Int32] = [-1, -1], output: [Int32] = [-1, -1]
+        try #require(pipe(&leaked) == 0 && pipe(&output) == 0)
+        defer { for fd in leaked + [output[0]] { close(fd) } }
+        _ = fcntl(output[0], F_SETFD, FD_CLOEXEC)
+        let script = "ls /proc/self/fd; test -e /proc/self/fd/\(leaked[1]) && echo leaked"
+        let pid = try HelperProcess.spawn(["/bin/sh", "-c", script], environment: HelperProcess.environment(), stdout: output[1], stderr: output[1]).get()
+        close(output[1])
+        var bytes = [UInt8](), buffer = [UInt8](repeating: 0, count: 1024)
+        while case let n = read(output[0], &buffer, buffer.count), n > 0 { bytes += buffer[0..<n] }
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        let seen = String(decoding: bytes, as: UTF8.self).split(separator: "\n").map(String.init)
+        #expect(!seen.contains("leaked"), "the child got descriptor \(leaked[1]): \(seen)")
+        // 0, 1 and 2, and the one `ls` opens to list the folder.
+        #expect(seen.compactMap { Int($0) }.filter { $0 > 3 }.isEmpty, "\(seen)")
+    }
+
     @Test("a missing PostgreSQL binary folder is a one-line error that says what to do")
     func missingBinaries() {
         #expect { try EmbeddedPostgres.findBinaries(environment: ["SWITCHBOARD_PG_BIN": "/nonexistent"]) } throws: {
