@@ -181,7 +181,7 @@ struct ExperimentPage {
         // The band of the first hours can be very wide: the axis follows the means, and bands are clipped.
         let yRange = range.map { r in (r.lowerBound - (r.upperBound - r.lowerBound))...(r.upperBound + (r.upperBound - r.lowerBound)) }
         return SVGChart.lines(id: "cumulative-mean", title: "cumulative mean", series: series, xLabel: hourLabel(hours),
-                              yLabel: experiment.primaryMetric.name, yRange: yRange)
+                              yLabel: experiment.primaryMetric.name, yRange: yRange, indexedX: true)
     }
 
     func allocationChart() -> String {
@@ -196,7 +196,7 @@ struct ExperimentPage {
             return SVGChart.Series(name: arm.name, points: points)
         }
         return SVGChart.lines(id: "traffic-allocation", title: "traffic allocation", series: series, xLabel: hourLabel(hours),
-                              yLabel: "share of decisions", yRange: 0...1)
+                              yLabel: "share of decisions", yRange: 0...1, indexedX: true)
     }
 
     func decisionsChart() -> String {

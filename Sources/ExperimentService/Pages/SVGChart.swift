@@ -25,24 +25,32 @@ struct SVGChart {
     static func colour(_ i: Int) -> String { palette[i % palette.count] }
 
     /// A line chart. `xLabel` formats an x value for the axis; `yRange` fixes the y axis.
+    /// With `indexedX` the x values are positions 0, 1, 2… (hours): the axis is half a
+    /// position wider on each side, so one hour's points stand in the middle, and ticks
+    /// fall on whole positions only, each labelled once. When there is one position only,
+    /// the series stand side by side around it, and an interval band is an error bar.
     static func lines(id: String, title: String, series: [Series], xLabel: (Double) -> String, yLabel: String,
-                      yRange: ClosedRange<Double>? = nil) -> String {
+                      yRange: ClosedRange<Double>? = nil, indexedX: Bool = false) -> String {
         let xs = series.flatMap { $0.points.map(\.x) + $0.band.map(\.x) }
         let ys = series.flatMap { $0.points.map(\.y) + $0.band.flatMap { [$0.low, $0.high] } }.filter(\.isFinite)
         guard let xMin = xs.min(), let xMax = xs.max(), let yMinData = ys.min(), let yMaxData = ys.max() else {
             return empty(id: id, title: title)
         }
         let yr = yRange ?? padded(yMinData...yMaxData)
-        let frame = Frame(x: xMin...(xMax > xMin ? xMax : xMin + 1), y: yr)
+        let frame = Frame(x: indexedX ? (xMin - 0.5)...(xMax + 0.5) : xMin...(xMax > xMin ? xMax : xMin + 1), y: yr)
         var svg = open(id: id, title: title)
-        let xTicks = xMax > xMin ? ticks(frame.x, count: 5) : [xMin]
+        let xTicks = indexedX ? positionTicks(Int(xMin.rounded())...Int(xMax.rounded()), most: 6) : xMax > xMin ? ticks(frame.x, count: 5) : [xMin]
         svg += frame.axes(xTicks: xTicks, yTicks: ticks(frame.y, count: 5), xLabel: xLabel, yLabel: yLabel)
+        let sideBySide = indexedX && xMin == xMax
+        func dx(_ i: Int) -> Double { sideBySide ? (Double(i) - Double(series.count - 1) / 2) * 0.08 : 0 }
         for (i, s) in series.enumerated() where !s.band.isEmpty {
-            let upper = s.band.map { frame.point($0.x, $0.high) }, lower = s.band.reversed().map { frame.point($0.x, $0.low) }
-            svg += #"<path data-band="\#(HTML.escape(s.name))" d="\#(path(upper + lower, closed: true))" fill="\#(colour(i))" fill-opacity="0.15" stroke="none"/>"#
+            let upper = s.band.map { frame.point($0.x + dx(i), $0.high) }, lower = s.band.reversed().map { frame.point($0.x + dx(i), $0.low) }
+            // A band over one x has no width: it is drawn as an error bar.
+            let stroke = s.band.count == 1 ? #"stroke="\#(colour(i))" stroke-opacity="0.6" stroke-width="3""# : #"stroke="none""#
+            svg += #"<path data-band="\#(HTML.escape(s.name))" d="\#(path(upper + lower, closed: true))" fill="\#(colour(i))" fill-opacity="0.15" \#(stroke)/>"#
         }
         for (i, s) in series.enumerated() where !s.points.isEmpty {
-            let points = s.points.map { frame.point($0.x, $0.y) }
+            let points = s.points.map { frame.point($0.x + dx(i), $0.y) }
             svg += #"<path data-series="\#(HTML.escape(s.name))" data-points="\#(s.points.count)" d="\#(path(points, closed: false))" fill="none" stroke="\#(colour(i))" stroke-width="2"/>"#
             if s.points.count == 1, let p = points.first {
                 svg += #"<circle cx="\#(f(p.x))" cy="\#(f(p.y))" r="3" fill="\#(colour(i))"/>"#
@@ -134,6 +142,12 @@ struct SVGChart {
         let span = r.upperBound - r.lowerBound
         let pad = span > 0 ? span * 0.08 : max(abs(r.lowerBound) * 0.1, 1)
         return (r.lowerBound - pad)...(r.upperBound + pad)
+    }
+
+    /// At most `most` whole positions of `r`, evenly spaced, the first included.
+    static func positionTicks(_ r: ClosedRange<Int>, most: Int) -> [Double] {
+        let every = max(1, (r.count + most - 1) / most)
+        return stride(from: r.lowerBound, through: r.upperBound, by: every).map(Double.init)
     }
 
     static func ticks(_ r: ClosedRange<Double>, count: Int) -> [Double] {
