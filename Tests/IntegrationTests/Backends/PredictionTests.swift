@@ -71,6 +71,19 @@ struct PredictionTests {
         #expect(r.status == .created, "\(String(buffer: r.body))")
     }
 
+    /// A Thompson bandit over two registered models, arms `fitted` (Iris) and `reversed`; returns its key, its arms
+    /// and the models' names.
+    func twoModelBandit(_ client: some TestClientProtocol, _ prefix: String) async throws -> (key: String, arms: String, models: [String]) {
+        let a = TestStores.uniqueKey("iris"), b = TestStores.uniqueKey("reversed")
+        try await register(client, a, model: Self.fixture.iris)
+        try await register(client, b, model: Self.fixture.reversed)
+        let arms = #"[{"name": "fitted", "backend": "\#(a)"}, {"name": "reversed", "backend": "\#(b)"}]"#
+        let key = TestStores.uniqueKey(prefix)
+        let created = try await client.send(.post, "/v1/experiments", json: #"{"key": "\#(key)", "arms": \#(arms), "policy": {"name": "thompson"}}"#)
+        #expect(created.status == .created)
+        return (key, arms, [a, b])
+    }
+
     @Test("register a backend, predict through a one-model experiment, reward the prediction")
     func singleModel() async throws {
         try await withApp(policies: Self.fixture.policies) { client in
@@ -124,13 +137,7 @@ struct PredictionTests {
     @Test("a bandit routes each prediction to its arm's model; an ensemble combines both")
     func banditAndEnsemble() async throws {
         try await withApp(policies: Self.fixture.policies) { client in
-            let a = TestStores.uniqueKey("iris"), b = TestStores.uniqueKey("reversed")
-            try await register(client, a, model: Self.fixture.iris)
-            try await register(client, b, model: Self.fixture.reversed)
-            let arms = #"[{"name": "fitted", "backend": "\#(a)"}, {"name": "reversed", "backend": "\#(b)"}]"#
-            let bandit = TestStores.uniqueKey("bandit")
-            let created = try await client.send(.post, "/v1/experiments", json: #"{"key": "\#(bandit)", "arms": \#(arms), "policy": {"name": "thompson"}}"#)
-            #expect(created.status == .created)
+            let (bandit, arms, _) = try await twoModelBandit(client, "bandit")
             let fitted = try Self.expected(Self.fixture.iris, Self.row), reversed = try Self.expected(Self.fixture.reversed, Self.row)
             var seen = Set<String>()
             var first: [Int: PredictResponse] = [:]
@@ -214,13 +221,7 @@ struct PredictionTests {
     @Test("each prediction's decision records its model's output classes; the class rollups, the view and the results agree with a recount")
     func outputClasses() async throws {
         try await withApp(policies: Self.fixture.policies) { client in
-            let a = TestStores.uniqueKey("iris"), b = TestStores.uniqueKey("reversed")
-            try await register(client, a, model: Self.fixture.iris)
-            try await register(client, b, model: Self.fixture.reversed)
-            let arms = #"[{"name": "fitted", "backend": "\#(a)"}, {"name": "reversed", "backend": "\#(b)"}]"#
-            let bandit = TestStores.uniqueKey("classes")
-            let created = try await client.send(.post, "/v1/experiments", json: #"{"key": "\#(bandit)", "arms": \#(arms), "policy": {"name": "thompson"}}"#)
-            #expect(created.status == .created)
+            let (bandit, _, models) = try await twoModelBandit(client, "classes")
             // Three flowers a row each (setosa, versicolor, virginica): each model's classes differ by row.
             let rows = #"[{"name": "input", "datatype": "FP32", "shape": [3, 4], "data": [5.1, 3.5, 1.4, 0.2, 6.0, 2.9, 4.5, 1.5, 6.3, 2.5, 5.0, 1.9]}]"#
             let stores = try await TestStores.stores()
@@ -267,7 +268,7 @@ struct PredictionTests {
                 """, [bandit])
             #expect(view == recount && view.count >= 4, "\(view) vs \(recount)")
             let results = try await client.send(.get, "/v1/experiments/\(bandit)/results").decode(ExperimentResults.self)
-            #expect(results.outputs.map(\.model) == [a, b])
+            #expect(results.outputs.map(\.model) == models)
             let fromResults = results.outputs.enumerated().flatMap { i, o in
                 o.classes.map { ["\(i)", "\($0.outputClass)", "\($0.outputRows)"] }
             }.sorted { $0.lexicographicallyPrecedes($1) }
