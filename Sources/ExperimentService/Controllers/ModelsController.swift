@@ -50,12 +50,8 @@ public struct ModelsController<Context: RequestContext>: Sendable {
         if let sha = body.sha256, sha.count != 64 || !sha.allSatisfy(\.isHexDigit) {
             throw ServiceError.invalidField(path: "sha256", reason: "must be 64 hexadecimal digits")
         }
-        let config: String
-        switch body.config {
-        case nil: config = "{}"
-        case .object?: config = String(decoding: try JSONEncoder().encode(body.config), as: UTF8.self)
-        default: throw ServiceError.invalidField(path: "config", reason: "must be a JSON object")
-        }
+        try ExperimentSpec.validate(config: body.config, path: "config")
+        let config = try body.config.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) } ?? "{}"
         let (endpoint, changed) = try await service.register(ModelRegistration(
             name: body.name, library: body.path, sha256: body.sha256, backend: body.backend, model: body.model, config: config))
         return EditedResponse(status: changed ? .created : .ok, response: Self.view(endpoint))

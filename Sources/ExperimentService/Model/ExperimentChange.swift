@@ -101,14 +101,10 @@ public struct ExperimentChange: Codable, Sendable {
             if let version = policy.version, version != current.policy?.version {
                 throw .invalidField(path: "policy.version", reason: "cannot change ('\(current.policy?.version ?? "?")')")
             }
-            switch policy.config {
-            case nil: break
-            case .object?:
-                if policy.config != current.policy?.config {
-                    next.policy?.config = policy.config
-                    kinds.append(.policy)
-                }
-            default: throw .invalidField(path: "policy.config", reason: "must be a JSON object")
+            try ExperimentSpec.validate(config: policy.config, path: "policy.config")
+            if let config = policy.config, config != current.policy?.config {
+                next.policy?.config = config
+                kinds.append(.policy)
             }
         }
         if let metrics {

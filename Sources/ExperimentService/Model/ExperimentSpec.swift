@@ -85,10 +85,7 @@ public struct ExperimentSpec: Codable, Sendable {
         if let features = contextFeatures, Set(features).count != features.count {
             throw .invalidField(path: "context_features", reason: "repeats a feature name")
         }
-        switch policy?.config {
-        case nil, .null?, .object?: break
-        default: throw .invalidField(path: "policy.config", reason: "must be a JSON object")
-        }
+        if policy?.config != .null { try Self.validate(config: policy?.config, path: "policy.config") }
         if let defaultReward {
             guard RewardService.isInRange(defaultReward) else {
                 throw .invalidField(path: "default_reward", reason: "must be \(RewardService.rangeText)")
@@ -176,11 +173,28 @@ public struct ExperimentSpec: Codable, Sendable {
             throw .invalidField(path: path, reason: "must be a string, boolean, number or JSON object")
         case .number(let n) where !n.isFinite:
             throw .invalidField(path: path, reason: "must be a finite number")
-        case _ where containsNUL(value):
-            throw .invalidField(path: path, reason: "must not contain the NUL character (\\u0000), which PostgreSQL's jsonb cannot hold")
         default:
+            try refuseNUL(value, path: path)
             let size = (try? JSONEncoder().encode(value).count) ?? Int.max
             guard size <= maxValueBytes else { throw .invalidField(path: path, reason: "is \(size) bytes as JSON; at most \(maxValueBytes)") }
+        }
+    }
+
+    /// A plugin's config (a policy's or a model's): absent, or a JSON object that
+    /// PostgreSQL's `jsonb` can hold. What the object may contain is the plugin's to check.
+    public static func validate(config: JSONValue?, path: String) throws(ServiceError) {
+        switch config {
+        case nil: return
+        case .object?: break
+        default: throw .invalidField(path: path, reason: "must be a JSON object")
+        }
+        if let config { try refuseNUL(config, path: path) }
+    }
+
+    /// Refuses JSON that PostgreSQL's `jsonb` cannot hold: the NUL character in a string or key.
+    static func refuseNUL(_ value: JSONValue, path: String) throws(ServiceError) {
+        if containsNUL(value) {
+            throw .invalidField(path: path, reason: "must not contain the NUL character (\\u0000), which PostgreSQL's jsonb cannot hold")
         }
     }
 

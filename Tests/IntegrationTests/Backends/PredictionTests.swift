@@ -428,6 +428,10 @@ struct PredictionTests {
                  .unprocessableContent, "backend linear@1 refused model '\(f.folder)/cache': cannot read the weights file \(PluginFolders([f.folder]).folders[0])/cache/model.json"),
                 (.post, "/v1/backends", #"{"name": "Bad Name", "path": "\#(f.library)", "model": "\#(f.iris)"}"#,
                  .unprocessableContent, "field 'name' must match [a-z0-9][a-z0-9_-]{0,62}; got 'Bad Name'"),
+                (.post, "/v1/backends", #"{"name": "x3", "path": "\#(f.library)", "model": "\#(f.iris)", "config": {"note": "a\u0000b"}}"#,
+                 .unprocessableContent, "field 'config' must not contain the NUL character (\\u0000), which PostgreSQL's jsonb cannot hold"),
+                (.post, "/v1/backends", #"{"name": "x4", "path": "\#(f.library)", "model": "\#(f.iris)", "config": [1]}"#,
+                 .unprocessableContent, "field 'config' must be a JSON object"),
                 (.delete, "/v1/backends/never-registered", nil, .notFound, "no model backend is registered as 'never-registered' (POST /v1/backends registers one)"),
             ]
             for (method, path, body, status, detail) in cases {
